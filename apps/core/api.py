@@ -1,0 +1,64 @@
+import jwt
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpRequest
+from ninja import Router
+
+from apps.accounts.models import Role, User
+from apps.attachments.storage import check_storage
+from apps.core import devauth
+from apps.core.errors import NotFound
+from apps.core.health import check_channel_layer, check_database, run_checks
+from apps.core.schemas import DevTokenIn, DevTokenOut, DevUserOut, ErrorOut, HealthOut
+
+router = Router(tags=["system"])
+
+
+@router.get("/health", auth=None, response={200: HealthOut, 503: HealthOut})
+def health(request: HttpRequest):
+    """Database, channel layer and attachment storage status. 503 when any of them fails."""
+    healthy, checks = run_checks(
+        {"database": check_database, "channel_layer": check_channel_layer, "storage": check_storage}
+    )
+    return (200 if healthy else 503), {"status": "ok" if healthy else "degraded", "checks": checks}
+
+
+def _require_dev_login() -> None:
+    if not devauth.enabled():
+        # Looks exactly like a route that does not exist: nothing to probe in production.
+        raise NotFound("No such endpoint.")
+
+
+@router.post("/auth/dev/token", auth=None, response={200: DevTokenOut, 404: ErrorOut, 422: ErrorOut})
+def dev_token(request: HttpRequest, payload: DevTokenIn):
+    """Dev sign-in (AUTH_DEV_LOGIN=1 only): a token shaped and verified like a Clerk session token.
+
+    An unknown email signs in a new requester, as Clerk's first sight of a user would.
+    """
+    _require_dev_login()
+    email = payload.email.lower()
+    user = User.objects.filter(email__iexact=email).first()
+    sub = user.clerk_id if user and user.clerk_id else f"user_dev_{email}"
+    if user and not user.clerk_id:
+        User.objects.filter(pk=user.pk).update(clerk_id=sub)
+    name = (user.display_name if user else email.split("@")[0]) or email
+    token = devauth.mint_token(sub=sub, email=email, name=name)
+    return {"access_token": token, "expires_at": jwt.decode(token, options={"verify_signature": False})["exp"]}
+
+
+@router.get("/auth/dev/jwks.json", auth=None, response={200: dict, 404: ErrorOut})
+def dev_jwks(request: HttpRequest):
+    """The public keys that sign dev sign-in tokens (AUTH_DEV_LOGIN=1 only)."""
+    _require_dev_login()
+    return devauth.jwks()
+
+
+@router.get("/auth/dev/users", auth=None, response={200: list[DevUserOut], 404: ErrorOut})
+def dev_users(request: HttpRequest):
+    """Demo users for the dev sign-in page (AUTH_DEV_LOGIN=1 only)."""
+    _require_dev_login()
+    role_order = Case(
+        *(When(role=role, then=Value(i)) for i, role in enumerate([Role.REQUESTER, Role.AGENT, Role.ADMIN])),
+        output_field=IntegerField(),
+    )
+    users = User.objects.filter(is_active=True).exclude(email="").annotate(o=role_order).order_by("o", "email")[:50]
+    return [{"email": u.email, "name": u.display_name, "role": u.role} for u in users]

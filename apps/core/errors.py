@@ -1,0 +1,72 @@
+"""One error family for the whole API: every 4xx/5xx body is {"code", "message", "details"}."""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    code = "bad_request"
+    message = "The request could not be processed."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        self.message = message or self.message
+        self.code = code or self.code
+        self.status = status or self.status
+        self.details = details or {}
+        self.headers = headers or {}
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        return error_body(self.code, self.message, self.details)
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": details or {}}
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    message = "Not found."
+
+
+class AuthenticationFailed(DomainError):
+    status = 401
+    code = "not_authenticated"
+    message = "Authentication credentials were missing or invalid."
+
+    def __init__(self, message: str | None = None, **kwargs: Any):
+        kwargs.setdefault("headers", {"WWW-Authenticate": 'Bearer realm="api"'})
+        super().__init__(message, **kwargs)
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    code = "permission_denied"
+    message = "You are not allowed to do this."
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    message = "The request conflicts with the current state."
+
+
+class ValidationFailed(DomainError):
+    """422 with details.fields, for rules a schema can't express (the schema covers the rest)."""
+
+    status = 422
+    code = "validation_error"
+    message = "Some fields are invalid."
+
+    def __init__(self, fields: dict[str, list[str] | str], message: str | None = None, **kwargs: Any):
+        normalised = {name: [msgs] if isinstance(msgs, str) else list(msgs) for name, msgs in fields.items()}
+        super().__init__(message, details={"fields": normalised}, **kwargs)

@@ -1,0 +1,4 @@
+import pytest
+from django.conf import settings
+
+requires_postgres = pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL (set DATABASE_URL)")

@@ -1,0 +1,26 @@
+/** Domain vocabulary shared by stores and screens (API.md's fixed names). */
+export const STATUSES = [
+  'new',
+  'open',
+  'pending_approval',
+  'approved',
+  'rejected',
+  'in_progress',
+  'on_hold',
+  'resolved',
+  'closed',
+] as const
+export type TicketStatus = (typeof STATUSES)[number]
+
+export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const
+export type TicketPriority = (typeof PRIORITIES)[number]
+
+export const TICKET_TYPES = ['incident', 'service_request', 'change', 'question'] as const
+export type TicketType = (typeof TICKET_TYPES)[number]
+
+export type Role = 'requester' | 'agent' | 'admin'
+
+export function label(value: string): string {
+  const text = value.replace(/_/g, ' ')
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}

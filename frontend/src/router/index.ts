@@ -1,0 +1,81 @@
+import { createRouter, createWebHistory, type RouteLocationRaw } from 'vue-router'
+import { useAuthStore } from '@/stores/auth'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean
+    title?: string
+  }
+}
+
+/** Only same-origin app paths are valid return targets (no `//evil.example`). */
+export function safeNext(value: unknown): string {
+  const next = Array.isArray(value) ? value[0] : value
+  if (typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/sign-in')) {
+    return next
+  }
+  return '/tickets'
+}
+
+export const router = createRouter({
+  history: createWebHistory('/'),
+  routes: [
+    { path: '/', redirect: '/tickets' },
+    {
+      path: '/sign-in',
+      name: 'sign-in',
+      component: () => import('@/views/SignInView.vue'),
+      meta: { public: true, title: 'Sign in' },
+    },
+    {
+      path: '/tickets',
+      name: 'tickets',
+      component: () => import('@/views/TicketListView.vue'),
+      meta: { title: 'Tickets' },
+    },
+    {
+      path: '/tickets/new',
+      name: 'ticket-new',
+      component: () => import('@/views/NewTicketView.vue'),
+      meta: { title: 'New ticket' },
+    },
+    {
+      path: '/tickets/:id(\\d+)',
+      name: 'ticket',
+      component: () => import('@/views/TicketDetailView.vue'),
+      props: (route) => ({ id: Number(route.params.id) }),
+      meta: { title: 'Ticket' },
+    },
+    {
+      path: '/approvals',
+      name: 'approvals',
+      component: () => import('@/views/ApprovalsView.vue'),
+      meta: { title: 'Approvals' },
+    },
+    {
+      path: '/profile',
+      name: 'profile',
+      component: () => import('@/views/ProfileView.vue'),
+      meta: { title: 'Profile' },
+    },
+    {
+      path: '/:pathMatch(.*)*',
+      name: 'not-found',
+      component: () => import('@/views/NotFoundView.vue'),
+      meta: { public: true, title: 'Not found' },
+    },
+  ],
+  scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
+})
+
+router.beforeEach(async (to): Promise<true | RouteLocationRaw> => {
+  const auth = useAuthStore()
+  await auth.init()
+  if (to.name === 'sign-in' && auth.status === 'signed_in') return safeNext(to.query.next)
+  if (to.meta.public || auth.status === 'signed_in') return true
+  return { name: 'sign-in', query: { next: to.fullPath } }
+})
+
+router.afterEach((to) => {
+  document.title = to.meta.title ? `${to.meta.title} · Helpdesk` : 'Helpdesk'
+})
