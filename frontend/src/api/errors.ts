@@ -92,7 +92,9 @@ export function mapFieldErrors<F extends string>(
     return { fields, form }
   }
   for (const [name, messages] of Object.entries(fieldErrors)) {
-    const key = name.split('.').pop() ?? name
+    // Nested locations ("tags.0", "payload.title") belong to the first part the form knows.
+    const parts = name.split('.')
+    const key = parts.find((part) => (formFields as readonly string[]).includes(part)) ?? parts[parts.length - 1] ?? name
     if ((formFields as readonly string[]).includes(key)) fields[key as F] = messages.join(' ')
     else form.push(...messages.map((m) => (key === '__all__' || key === 'non_field_errors' ? m : `${key}: ${m}`)))
   }

@@ -1,0 +1,125 @@
+import { defineStore } from 'pinia'
+import { reactive, ref } from 'vue'
+import { api, unwrap } from '@/api/client'
+import type { Attachment } from '@/api/models'
+import { contentTypeOf, fileProblem } from '@/lib/files'
+import { uploadToStorage } from '@/lib/upload'
+
+export type UploadState = 'uploading' | 'verifying' | 'done' | 'failed'
+
+export interface UploadJob {
+  key: number
+  ticketId: number
+  commentId: number | null
+  file: File
+  progress: number
+  state: UploadState
+  error: string
+}
+
+let nextKey = 1
+
+export const useAttachmentsStore = defineStore('attachments', () => {
+  const byTicket = reactive<Record<number, Attachment[]>>({})
+  const uploads = ref<UploadJob[]>([])
+
+  function receive(ticketId: number, attachment: Attachment): void {
+    const list = byTicket[ticketId]
+    if (!list) return
+    const i = list.findIndex((a) => a.id === attachment.id)
+    if (i >= 0) list[i] = attachment
+    else list.push(attachment)
+  }
+
+  async function fetchForTicket(ticketId: number): Promise<void> {
+    const page = await unwrap(
+      api.GET('/api/v1/tickets/{ticket_id}/attachments', { params: { path: { ticket_id: ticketId } } }),
+    )
+    byTicket[ticketId] = Array.isArray(page) ? page : page.items
+  }
+
+  function job(key: number): UploadJob | undefined {
+    return uploads.value.find((j) => j.key === key)
+  }
+
+  async function run(key: number): Promise<void> {
+    const current = job(key)
+    if (!current) return
+    Object.assign(current, { state: 'uploading', progress: 0, error: '' })
+    try {
+      const intent = await unwrap(
+        api.POST('/api/v1/tickets/{ticket_id}/attachments', {
+          params: { path: { ticket_id: current.ticketId } },
+          body: {
+            filename: current.file.name,
+            content_type: contentTypeOf(current.file),
+            size: current.file.size,
+            ...(current.commentId ? { comment_id: current.commentId } : {}),
+          },
+        }),
+      )
+      await uploadToStorage(intent.upload, current.file, (fraction) => {
+        const j = job(key)
+        if (j) j.progress = Math.round(fraction * 100)
+      }).done
+      current.state = 'verifying'
+      const attachment = await unwrap(
+        api.POST('/api/v1/attachments/{attachment_id}/complete', {
+          params: { path: { attachment_id: intent.attachment.id } },
+        }),
+      )
+      receive(current.ticketId, attachment)
+      current.state = 'done'
+    } catch (e) {
+      current.state = 'failed'
+      current.error = e instanceof Error ? e.message : 'Upload failed.'
+    }
+  }
+
+  /** Check and upload each file; problems found before upload are reported, not sent. */
+  function upload(ticketId: number, files: Iterable<File>, commentId: number | null = null): string[] {
+    const problems: string[] = []
+    for (const file of files) {
+      const problem = fileProblem(file)
+      if (problem) {
+        problems.push(problem)
+        continue
+      }
+      const key = nextKey++
+      uploads.value.push({ key, ticketId, commentId, file, progress: 0, state: 'uploading', error: '' })
+      void run(key)
+    }
+    return problems
+  }
+
+  function retry(key: number): void {
+    if (job(key)?.state === 'failed') void run(key)
+  }
+
+  function dismiss(key: number): void {
+    uploads.value = uploads.value.filter((j) => j.key !== key)
+  }
+
+  async function download(attachment: Attachment): Promise<void> {
+    const { data } = await api.GET('/api/v1/attachments/{attachment_id}/download', {
+      params: { path: { attachment_id: attachment.id } },
+      parseAs: 'blob',
+    })
+    if (!data) throw new Error('The download is not available.')
+    const url = URL.createObjectURL(data)
+    const link = document.createElement('a')
+    link.href = url
+    link.download = attachment.filename
+    document.body.append(link)
+    link.click()
+    link.remove()
+    setTimeout(() => URL.revokeObjectURL(url), 10_000)
+  }
+
+  async function remove(ticketId: number, id: number): Promise<void> {
+    await unwrap(api.DELETE('/api/v1/attachments/{attachment_id}', { params: { path: { attachment_id: id } } }))
+    byTicket[ticketId] = (byTicket[ticketId] ?? []).filter((a) => a.id !== id)
+  }
+
+  return { byTicket, uploads, receive, fetchForTicket, upload, retry, dismiss, download, remove }
+})

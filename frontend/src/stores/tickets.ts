@@ -1,0 +1,203 @@
+import { defineStore } from 'pinia'
+import { reactive, ref } from 'vue'
+import { api, unwrap } from '@/api/client'
+import type { Ticket, TicketDetail, TicketEvent } from '@/api/models'
+
+export interface TicketFilters {
+  status: string[]
+  priority: string
+  /** '' (anyone), 'me', 'none' or a user id */
+  assignee: string
+  team: string
+  q: string
+  ordering: string
+}
+
+export function emptyFilters(): TicketFilters {
+  return { status: [], priority: '', assignee: '', team: '', q: '', ordering: '-created' }
+}
+
+const PAGE_SIZE = 25
+
+/** Whether a ticket belongs in a list filtered this way (used for live insertion). */
+export function matchesFilters(ticket: Ticket, filters: TicketFilters, meId: number | null): boolean {
+  if (filters.q.trim()) return false
+  if (filters.status.length && !filters.status.includes(ticket.status)) return false
+  if (filters.priority && ticket.priority !== filters.priority) return false
+  if (filters.team && String(ticket.team?.id ?? '') !== filters.team) return false
+  if (filters.assignee === 'me' && (meId === null || ticket.assignee?.id !== meId)) return false
+  if (filters.assignee === 'none' && ticket.assignee) return false
+  if (filters.assignee && !['me', 'none'].includes(filters.assignee) && String(ticket.assignee?.id) !== filters.assignee) {
+    return false
+  }
+  return true
+}
+
+function toQuery(filters: TicketFilters, cursor: string | null) {
+  return {
+    ...(filters.status.length ? { status: filters.status } : {}),
+    ...(filters.priority ? { priority: filters.priority } : {}),
+    ...(filters.assignee ? { assignee: filters.assignee } : {}),
+    ...(filters.team ? { team: filters.team } : {}),
+    ...(filters.q.trim() ? { q: filters.q.trim() } : {}),
+    ...(filters.ordering ? { ordering: filters.ordering } : {}),
+    ...(cursor ? { cursor } : {}),
+    limit: PAGE_SIZE,
+  }
+}
+
+/** Tickets normalised by id; the list is an ordered array of ids over that map. */
+export const useTicketsStore = defineStore('tickets', () => {
+  const byId = reactive<Record<number, Ticket>>({})
+  const details = reactive<Record<number, TicketDetail>>({})
+  const events = reactive<Record<number, TicketEvent[]>>({})
+  const list = reactive({
+    ids: [] as number[],
+    filters: emptyFilters(),
+    nextCursor: null as string | null,
+    loading: false,
+    loadingMore: false,
+    error: '',
+    loaded: false,
+  })
+  /** Ids that arrived live, for a brief highlight in the list. */
+  const fresh = ref(new Set<number>())
+  let generation = 0
+
+  function upsert(ticket: Ticket): void {
+    byId[ticket.id] = { ...byId[ticket.id], ...ticket }
+    const detail = details[ticket.id]
+    if (detail) details[ticket.id] = { ...detail, ...ticket }
+  }
+
+  async function fetchList(filters: TicketFilters = list.filters): Promise<void> {
+    const mine = ++generation
+    list.filters = { ...filters, status: [...filters.status] }
+    list.loading = true
+    list.error = ''
+    try {
+      const page = await unwrap(api.GET('/api/v1/tickets', { params: { query: toQuery(list.filters, null) } }))
+      if (mine !== generation) return
+      page.items.forEach(upsert)
+      list.ids = page.items.map((t) => t.id)
+      list.nextCursor = page.next_cursor ?? null
+      list.loaded = true
+    } catch (e) {
+      if (mine === generation) list.error = e instanceof Error ? e.message : 'Could not load tickets.'
+    } finally {
+      if (mine === generation) list.loading = false
+    }
+  }
+
+  async function loadMore(): Promise<void> {
+    if (!list.nextCursor || list.loadingMore || list.loading) return
+    const mine = generation
+    list.loadingMore = true
+    try {
+      const page = await unwrap(
+        api.GET('/api/v1/tickets', { params: { query: toQuery(list.filters, list.nextCursor) } }),
+      )
+      if (mine !== generation) return
+      page.items.forEach(upsert)
+      const seen = new Set(list.ids)
+      list.ids.push(...page.items.map((t) => t.id).filter((id) => !seen.has(id)))
+      list.nextCursor = page.next_cursor ?? null
+    } catch (e) {
+      if (mine === generation) list.error = e instanceof Error ? e.message : 'Could not load more tickets.'
+    } finally {
+      list.loadingMore = false
+    }
+  }
+
+  /** A ticket seen on the websocket: update it everywhere, add it to the list if it fits. */
+  function receive(ticket: Ticket, meId: number | null): void {
+    const known = ticket.id in byId
+    upsert(ticket)
+    if (!known && list.loaded && !list.ids.includes(ticket.id) && matchesFilters(ticket, list.filters, meId)) {
+      list.ids.unshift(ticket.id)
+      fresh.value = new Set([...fresh.value, ticket.id])
+      setTimeout(() => {
+        const next = new Set(fresh.value)
+        next.delete(ticket.id)
+        fresh.value = next
+      }, 4000)
+    }
+  }
+
+  function forget(id: number): void {
+    list.ids = list.ids.filter((x) => x !== id)
+    delete byId[id]
+    delete details[id]
+  }
+
+  async function fetchDetail(id: number): Promise<TicketDetail> {
+    const detail = await unwrap(api.GET('/api/v1/tickets/{ticket_id}', { params: { path: { ticket_id: id } } }))
+    details[id] = detail
+    byId[id] = { ...byId[id], ...detail }
+    return detail
+  }
+
+  async function fetchEvents(id: number): Promise<void> {
+    const page = await unwrap(
+      api.GET('/api/v1/tickets/{ticket_id}/events', { params: { path: { ticket_id: id } } }),
+    )
+    events[id] = Array.isArray(page) ? page : page.items
+  }
+
+  async function create(body: { title: string; description: string; priority: string; type?: string }) {
+    const ticket = await unwrap(api.POST('/api/v1/tickets', { body }))
+    upsert(ticket)
+    if (list.loaded && matchesFilters(ticket, list.filters, ticket.requester?.id ?? null)) {
+      list.ids = [ticket.id, ...list.ids.filter((id) => id !== ticket.id)]
+    }
+    return ticket
+  }
+
+  async function transition(id: number, status: string, reason?: string): Promise<void> {
+    const ticket = await unwrap(
+      api.POST('/api/v1/tickets/{ticket_id}/transition', {
+        params: { path: { ticket_id: id } },
+        body: { status, ...(reason ? { reason } : {}) },
+      }),
+    )
+    upsert(ticket)
+    await fetchDetail(id)
+  }
+
+  async function assign(id: number, assigneeId: number | null): Promise<void> {
+    const ticket = await unwrap(
+      api.POST('/api/v1/tickets/{ticket_id}/assign', {
+        params: { path: { ticket_id: id } },
+        body: { assignee_id: assigneeId },
+      }),
+    )
+    upsert(ticket)
+    await fetchDetail(id)
+  }
+
+  async function setWatching(id: number, watching: boolean): Promise<void> {
+    const path = '/api/v1/tickets/{ticket_id}/watch'
+    const params = { params: { path: { ticket_id: id } } }
+    await unwrap(watching ? api.POST(path, params) : api.DELETE(path, params))
+    await fetchDetail(id)
+  }
+
+  return {
+    byId,
+    details,
+    events,
+    list,
+    fresh,
+    upsert,
+    receive,
+    forget,
+    fetchList,
+    loadMore,
+    fetchDetail,
+    fetchEvents,
+    create,
+    transition,
+    assign,
+    setWatching,
+  }
+})
