@@ -7,6 +7,8 @@ from functools import lru_cache
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from apps.core import devauth
 from apps.core.errors import AuthenticationFailed
@@ -51,6 +53,17 @@ def _static_key():
     if not settings.CLERK_JWT_KEY:
         return None
     return load_pem_public_key(settings.CLERK_JWT_KEY.encode())
+
+
+@receiver(setting_changed)
+def _forget_keys_on_setting_change(*, setting: str, **kwargs) -> None:
+    # Tests (and override_settings) change the Clerk configuration at run time; the cached key
+    # sources were built from the old values.
+    if setting.startswith("CLERK_"):
+        clerk_jwks_cache.cache_clear()
+        _static_key.cache_clear()
+    if setting == "DATA_DIR":
+        devauth.forget_key()
 
 
 def verify_session_token(token: str) -> VerifiedSession:

@@ -41,6 +41,11 @@ def _private_key() -> rsa.RSAPrivateKey:
         return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 
+def forget_key() -> None:
+    """Reload the key from DATA_DIR on next use (after DATA_DIR changed)."""
+    _private_key.cache_clear()
+
+
 def key_id() -> str:
     public = _private_key().public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
