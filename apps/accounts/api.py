@@ -1,5 +1,5 @@
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from apps.accounts import selectors, services
@@ -47,10 +47,10 @@ def tokens(request: HttpRequest):
 @router.post("/users/me/tokens", response={201: ApiTokenCreatedOut, 422: ErrorOut})
 def token_create(request: HttpRequest, payload: ApiTokenIn):
     token, secret = services.api_token_create(user=request.auth, name=payload.name, expires_at=payload.expires_at)
-    return 201, {**ApiTokenOut.from_orm(token).dict(), "secret": secret}
+    return Status(201, {**ApiTokenOut.from_orm(token).model_dump(), "secret": secret})
 
 
 @router.delete("/users/me/tokens/{token_id}", response={204: None, 404: ErrorOut})
 def token_revoke(request: HttpRequest, token_id: int):
     services.api_token_revoke(user=request.auth, token_id=token_id)
-    return 204, None
+    return Status(204, None)

@@ -1,7 +1,7 @@
 import jwt
 from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from apps.accounts.models import Role, User
 from apps.attachments.storage import check_storage
@@ -19,7 +19,7 @@ def health(request: HttpRequest):
     healthy, checks = run_checks(
         {"database": check_database, "channel_layer": check_channel_layer, "storage": check_storage}
     )
-    return (200 if healthy else 503), {"status": "ok" if healthy else "degraded", "checks": checks}
+    return Status(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "checks": checks})
 
 
 def _require_dev_login() -> None:
