@@ -53,8 +53,9 @@ export interface TicketEvent {
   id: number
   kind: string
   actor: UserRef | null
-  old_value?: unknown
-  new_value?: unknown
+  old?: unknown
+  new?: unknown
+  note?: string
   created_at: string
 }
 
@@ -78,6 +79,7 @@ export interface Attachment {
   size: number
   status: string
   comment_id: number | null
+  uploaded_by?: UserRef | null
   created_at: string
 }
 
@@ -118,6 +120,7 @@ export interface Approval {
   workflow: { id: number; name: string }
   current_step: ApprovalStep | null
   steps?: ApprovalStep[]
+  on_behalf_of?: UserRef | null
   created_at: string
 }
 
