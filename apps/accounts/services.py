@@ -1,12 +1,13 @@
 import hashlib
 import hmac
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.models import ApiToken, Role, User
+from apps.accounts.models import ApiToken, Role, Team, User
 from apps.core.errors import AuthenticationFailed, NotFound, ValidationFailed
 
 TOKEN_PREFIX = "hd_"
@@ -89,3 +90,48 @@ def api_token_authenticate(raw: str) -> User:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+@transaction.atomic
+def user_ensure(
+    *,
+    email: str,
+    name: str,
+    role: str,
+    username: str,
+    is_staff: bool = False,
+    is_superuser: bool = False,
+    password: str | None = None,
+) -> tuple[User, bool]:
+    """The user with this email, created with these fields when missing (and never changed after).
+
+    Idempotent for seeding: a second run finds the user and leaves what people edited since alone.
+    `password=None` leaves the account without a usable password (Clerk or dev sign-in only).
+    """
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user, False
+    user = User(
+        email=email, name=name, role=role, username=username, is_staff=is_staff, is_superuser=is_superuser
+    )
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save()
+    return user, True
+
+
+@transaction.atomic
+def team_ensure(
+    *, name: str, description: str = "", lead: User | None = None, members: Sequence[User] = ()
+) -> tuple[Team, bool]:
+    """The team with this name, created when missing; the given members are added (none removed)
+    and the lead is set only when the team has none."""
+    team, created = Team.objects.get_or_create(name=name, defaults={"description": description, "lead": lead})
+    if not created and team.lead_id is None and lead is not None:
+        team.lead = lead
+        team.save(update_fields=["lead"])
+    if members:
+        team.members.add(*members)
+    return team, created
