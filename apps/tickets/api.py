@@ -1,3 +1,147 @@
-from ninja import Router
+from datetime import datetime
+
+from django.db import connection
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field, field_validator
+
+from apps.approvals.selectors import latest_approval_summary
+from apps.core.schemas import ErrorOut
+from apps.tickets import selectors, services
+from apps.tickets.models import Status
+from apps.tickets.permissions import access_ticket, is_staff_for
+from apps.tickets.schemas import (
+    AssignIn,
+    Ordering,
+    PriorityName,
+    TicketCreateIn,
+    TicketDetail,
+    TicketEventPage,
+    TicketPage,
+    TicketUpdateIn,
+    TransitionIn,
+    TypeName,
+)
 
 router = Router(tags=["tickets"])
+
+ERRORS = {404: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class TicketListQuery(Schema):
+    status: list[str] | None = Field(None, description="One or more statuses (repeat the parameter or comma-separate)")
+    priority: PriorityName | None = None
+    type: TypeName | None = None
+    assignee: str | None = Field(None, description="'me', 'none' (unassigned) or a user id", max_length=20)
+    requester: int | None = None
+    team: int | None = None
+    tag: str | None = Field(None, max_length=50)
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = Field(None, max_length=200, description="Full-text search in title and description, or a number like HD-42")
+    ordering: Ordering | None = Field(None, description="Default: -created, or relevance when q is given")
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(25, ge=1, le=100)
+
+    @field_validator("status")
+    @classmethod
+    def split_statuses(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        statuses = [part.strip() for item in value for part in item.split(",") if part.strip()]
+        unknown = sorted(set(statuses) - set(Status.values))
+        if unknown:
+            raise ValueError(f"Unknown status: {', '.join(unknown)}. Use one of {', '.join(Status.values)}.")
+        return statuses
+
+
+def _detail(user, ticket_id: int) -> dict:
+    ticket = selectors.ticket_detail(ticket_id)
+    ticket.allowed_transitions = services.allowed_transitions(actor=user, ticket=ticket)
+    ticket.approval = latest_approval_summary(ticket.pk)
+    return ticket
+
+
+@router.get("/tickets", response={200: TicketPage, 422: ErrorOut})
+def ticket_list(request: HttpRequest, query: Query[TicketListQuery]):
+    """Tickets the caller may see, newest first (or by relevance with `q`), with cursor pagination."""
+    filters = selectors.TicketFilters(**query.dict(exclude={"cursor", "limit"}))
+    items, next_cursor = selectors.ticket_list(
+        user=request.auth, filters=filters, cursor=query.cursor, limit=query.limit, vendor=connection.vendor
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@router.post("/tickets", response={201: TicketDetail, 403: ErrorOut, 422: ErrorOut})
+def ticket_create(request: HttpRequest, payload: TicketCreateIn):
+    ticket = services.ticket_create(actor=request.auth, **payload.dict())
+    return Status(201, _detail(request.auth, ticket.pk))
+
+
+@router.get("/tickets/{ticket_id}", response={200: TicketDetail, 404: ErrorOut})
+def ticket_get(request: HttpRequest, ticket_id: int):
+    ticket = access_ticket(request.auth, ticket_id)
+    return _detail(request.auth, ticket.pk)
+
+
+@router.patch("/tickets/{ticket_id}", response={200: TicketDetail, **WRITE_ERRORS})
+def ticket_update(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn):
+    """Changes only the fields sent. Send the `version` you read; a stale one is a 409 `stale_version`."""
+    changes = payload.dict(exclude_unset=True)
+    version = changes.pop("version")
+    ticket = services.ticket_update(actor=request.auth, ticket_id=ticket_id, version=version, changes=changes)
+    return _detail(request.auth, ticket.pk)
+
+
+@router.delete("/tickets/{ticket_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+def ticket_delete(request: HttpRequest, ticket_id: int):
+    services.ticket_delete(actor=request.auth, ticket_id=ticket_id)
+    return Status(204, None)
+
+
+@router.post("/tickets/{ticket_id}/transition", response={200: TicketDetail, **WRITE_ERRORS})
+def ticket_transition(request: HttpRequest, ticket_id: int, payload: TransitionIn):
+    """Moves the ticket to `status` if the workflow allows it for the caller (see `allowed_transitions`)."""
+    ticket = services.ticket_transition(
+        actor=request.auth, ticket_id=ticket_id, status=payload.status, reason=payload.reason
+    )
+    return _detail(request.auth, ticket.pk)
+
+
+@router.post("/tickets/{ticket_id}/assign", response={200: TicketDetail, **WRITE_ERRORS})
+def ticket_assign(request: HttpRequest, ticket_id: int, payload: AssignIn):
+    ticket = services.ticket_assign(actor=request.auth, ticket_id=ticket_id, assignee_id=payload.assignee_id)
+    return _detail(request.auth, ticket.pk)
+
+
+@router.post("/tickets/{ticket_id}/watch", response={200: TicketDetail, **ERRORS})
+def ticket_watch(request: HttpRequest, ticket_id: int):
+    """Follow the ticket: its changes then reach you like its requester."""
+    ticket = services.ticket_watch(actor=request.auth, ticket_id=ticket_id)
+    return _detail(request.auth, ticket.pk)
+
+
+@router.delete("/tickets/{ticket_id}/watch", response={200: TicketDetail, **ERRORS})
+def ticket_unwatch(request: HttpRequest, ticket_id: int):
+    ticket = services.ticket_unwatch(actor=request.auth, ticket_id=ticket_id)
+    return _detail(request.auth, ticket.pk)
+
+
+class EventQuery(Schema):
+    cursor: str | None = Field(None, pattern=r"^\d{1,18}$")
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get("/tickets/{ticket_id}/events", response={200: TicketEventPage, **ERRORS})
+def ticket_events(request: HttpRequest, ticket_id: int, query: Query[EventQuery]):
+    """The activity log, oldest first. Entries about internal notes are shown to staff only."""
+    ticket = access_ticket(request.auth, ticket_id)
+    items, next_cursor = selectors.ticket_events(
+        ticket=ticket,
+        user=request.auth,
+        staff=request.auth.is_staff_role,
+        after=int(query.cursor) if query.cursor else None,
+        limit=query.limit,
+    )
+    return {"items": items, "next_cursor": next_cursor}

@@ -1,0 +1,163 @@
+import re
+from datetime import datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import Field, field_validator
+
+from apps.accounts.schemas import TeamRef, UserOut
+from apps.tickets.models import Priority, Status, TicketType
+
+PriorityName = Literal["low", "normal", "high", "urgent"]
+StatusName = Literal[tuple(Status.values)]  # type: ignore[valid-type]
+TypeName = Literal[tuple(TicketType.values)]  # type: ignore[valid-type]
+Ordering = Literal["created", "-created", "updated", "-updated", "priority", "-priority", "due", "-due"]
+
+TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
+
+
+def clean_tags(tags: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = tag.strip().lower()
+        if not TAG_PATTERN.match(tag):
+            raise ValueError(f"'{tag}' is not a valid tag (lowercase letters, digits, - _ ., up to 50)")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+class TicketListItem(Schema):
+    id: int
+    number: str = Field(validation_alias="key", description="Human key, e.g. HD-42")
+    title: str
+    status: StatusName
+    priority: PriorityName = Field(validation_alias="priority_name")
+    type: TypeName
+    requester: UserOut
+    assignee: UserOut | None
+    team: TeamRef | None
+    tags: list[str]
+    due_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def tag_names(cls, value):
+        items = value.all() if hasattr(value, "all") else value
+        return [getattr(tag, "name", tag) for tag in items]
+
+
+class ApprovalSummary(Schema):
+    id: int
+    state: str
+    workflow: str
+    current_step: int | None
+    steps_total: int
+
+
+class TicketDetail(TicketListItem):
+    description: str
+    watchers: list[UserOut]
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    allowed_transitions: list[StatusName] = Field(description="Statuses the caller may move this ticket to now")
+    approval: ApprovalSummary | None = Field(None, description="The latest approval request, if any")
+
+    @field_validator("watchers", mode="before")
+    @classmethod
+    def watcher_list(cls, value):
+        return list(value.all()) if hasattr(value, "all") else value
+
+
+class TicketPage(Schema):
+    items: list[TicketListItem]
+    next_cursor: str | None
+
+
+class _TicketFields(Schema):
+    model_config = {"extra": "forbid"}
+
+    description: str = Field("", max_length=20000)
+    priority: PriorityName = "normal"
+    type: TypeName = "incident"
+    team_id: int | None = None
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    due_at: datetime | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def normalise_tags(cls, tags: list[str]) -> list[str]:
+        return clean_tags(tags)
+
+
+class TicketCreateIn(_TicketFields):
+    title: str = Field(min_length=1, max_length=200)
+
+    @field_validator("title")
+    @classmethod
+    def title_not_blank(cls, title: str) -> str:
+        if not title.strip():
+            raise ValueError("The title can't be blank.")
+        return title.strip()
+
+
+class TicketUpdateIn(Schema):
+    """Only the fields sent are changed. `version` is the one the client last saw (409 if stale)."""
+
+    model_config = {"extra": "forbid"}
+
+    version: int = Field(ge=1)
+    title: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=20000)
+    priority: PriorityName | None = None
+    type: TypeName | None = None
+    team_id: int | None = None
+    tags: list[str] | None = Field(None, max_length=20)
+    due_at: datetime | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def normalise_tags(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else clean_tags(tags)
+
+    @field_validator("title")
+    @classmethod
+    def title_not_blank(cls, title: str | None) -> str | None:
+        if title is not None and not title.strip():
+            raise ValueError("The title can't be blank.")
+        return title.strip() if title else title
+
+
+class TransitionIn(Schema):
+    model_config = {"extra": "forbid"}
+
+    status: StatusName
+    reason: str = Field("", max_length=2000)
+
+
+class AssignIn(Schema):
+    model_config = {"extra": "forbid"}
+
+    assignee_id: int | None = Field(description="An agent of the ticket's team, an admin, or null to unassign")
+
+
+class TicketEventOut(Schema):
+    id: int
+    kind: str
+    actor: UserOut | None
+    old: dict | list | str | int | None
+    new: dict | list | str | int | None
+    note: str
+    created_at: datetime
+
+
+class TicketEventPage(Schema):
+    items: list[TicketEventOut]
+    next_cursor: str | None
+
+
+def priority_value(name: str) -> int:
+    return Priority.from_name(name).value

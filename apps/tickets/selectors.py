@@ -1,0 +1,173 @@
+"""Reads that feed ticket lists: filtering, full-text search, keyset (cursor) pagination."""
+
+import base64
+import json
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db.models import BooleanField, Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+
+from apps.accounts.models import User
+from apps.core.errors import ValidationFailed
+from apps.tickets.models import Priority, Ticket, TicketEvent
+from apps.tickets.permissions import visible_tickets_q
+
+NUMBER_QUERY = re.compile(r"^\s*(?:hd-?)?(\d{1,12})\s*$", re.IGNORECASE)
+# ts_rank is a float4; scaled to an integer so cursor comparisons are exact.
+RANK_SCALE = 1_000_000
+FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+
+ORDERINGS = {
+    "created": "created_at",
+    "updated": "updated_at",
+    "priority": "priority",
+    "due": "due_sort",
+}
+
+
+@dataclass
+class TicketFilters:
+    status: list[str] | None = None
+    priority: str | None = None
+    type: str | None = None
+    assignee: str | None = None  # "me", "none" or a user id
+    requester: int | None = None
+    team: int | None = None
+    tag: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    q: str | None = None
+    ordering: str | None = None
+
+
+def _encode_cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> list:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed({"cursor": "The cursor is not valid; start from the first page."}) from exc
+    if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+        raise ValidationFailed({"cursor": "The cursor is not valid; start from the first page."})
+    return values
+
+
+def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
+    tickets = Ticket.objects.filter(visible_tickets_q(user))
+    if filters.status:
+        tickets = tickets.filter(status__in=filters.status)
+    if filters.priority:
+        tickets = tickets.filter(priority=Priority.from_name(filters.priority))
+    if filters.type:
+        tickets = tickets.filter(type=filters.type)
+    if filters.assignee == "me":
+        tickets = tickets.filter(assignee=user)
+    elif filters.assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif filters.assignee:
+        if not filters.assignee.isdigit():
+            raise ValidationFailed({"assignee": "Use 'me', 'none' or a user id."})
+        tickets = tickets.filter(assignee_id=int(filters.assignee))
+    if filters.requester:
+        tickets = tickets.filter(requester_id=filters.requester)
+    if filters.team:
+        tickets = tickets.filter(team_id=filters.team)
+    if filters.tag:
+        tickets = tickets.filter(pk__in=Ticket.tags.through.objects.filter(tag__name=filters.tag.lower()).values("ticket_id"))
+    if filters.created_after:
+        tickets = tickets.filter(created_at__gte=filters.created_after)
+    if filters.created_before:
+        tickets = tickets.filter(created_at__lt=filters.created_before)
+    return tickets
+
+
+def _with_search(tickets: QuerySet[Ticket], q: str, vendor: str) -> QuerySet[Ticket]:
+    """Annotates `sort_key` with an integer relevance and keeps only matches."""
+    number = NUMBER_QUERY.match(q)
+    number_hit = Q(number=int(number.group(1))) if number else Q(pk__in=[])
+    if vendor == "postgresql":
+        rank = RawSQL(
+            "CAST(ts_rank(tickets_ticket.search_vector, websearch_to_tsquery('english', %s)) * %s AS integer)",
+            (q, RANK_SCALE),
+            output_field=IntegerField(),
+        )
+        matches = RawSQL(
+            "tickets_ticket.search_vector @@ websearch_to_tsquery('english', %s)", (q,), output_field=BooleanField()
+        )
+        tickets = tickets.filter(Q(matches) | number_hit)
+        return tickets.annotate(sort_key=Case(When(number_hit, then=Value(10 * RANK_SCALE)), default=rank))
+    words = [word for word in q.split() if word][:8]
+    in_title = Q()
+    in_text = Q()
+    for word in words:
+        in_title &= Q(title__icontains=word)
+        in_text &= Q(title__icontains=word) | Q(description__icontains=word)
+    tickets = tickets.filter(in_text | number_hit)
+    return tickets.annotate(
+        sort_key=Case(When(number_hit, then=Value(3)), When(in_title, then=Value(2)), default=Value(1),
+                      output_field=IntegerField())
+    )
+
+
+def ticket_list(*, user: User, filters: TicketFilters, cursor: str | None, limit: int, vendor: str) -> tuple[list[Ticket], str | None]:
+    tickets = _filtered(user, filters)
+    ordering = filters.ordering
+    q = (filters.q or "").strip()
+    if q and not ordering:
+        tickets = _with_search(tickets, q, vendor)
+        descending = True
+    else:
+        if q:
+            tickets = _with_search(tickets, q, vendor)
+        ordering = ordering or "-created"
+        descending = ordering.startswith("-")
+        field = ORDERINGS[ordering.lstrip("-")]
+        if field == "due_sort":
+            # Tickets without a due date sort after every dated one.
+            tickets = tickets.annotate(
+                sort_key=Case(When(due_at__isnull=True, then=Value(FAR_FUTURE)), default=F("due_at"),
+                              output_field=DateTimeField())
+            )
+        else:
+            tickets = tickets.annotate(sort_key=F(field))
+
+    if cursor:
+        key, last_id = _decode_cursor(cursor)
+        if descending:
+            tickets = tickets.filter(Q(sort_key__lt=key) | Q(sort_key=key, id__lt=last_id))
+        else:
+            tickets = tickets.filter(Q(sort_key__gt=key) | Q(sort_key=key, id__gt=last_id))
+    order = ["-sort_key", "-id"] if descending else ["sort_key", "id"]
+    page = list(
+        tickets.select_related("requester", "assignee", "team").prefetch_related("tags").order_by(*order)[: limit + 1]
+    )
+    next_cursor = None
+    if len(page) > limit:
+        page = page[:limit]
+        last = page[-1]
+        next_cursor = _encode_cursor([last.sort_key, last.id])
+    return page, next_cursor
+
+
+def ticket_detail(ticket_id: int) -> Ticket:
+    return (
+        Ticket.objects.select_related("requester", "assignee", "team")
+        .prefetch_related("tags", "watchers")
+        .get(pk=ticket_id)
+    )
+
+
+def ticket_events(*, ticket: Ticket, user: User, staff: bool, after: int | None, limit: int) -> tuple[list[TicketEvent], str | None]:
+    events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
+    if not staff:
+        events = events.filter(internal=False)
+    if after:
+        events = events.filter(id__gt=after)
+    page = list(events.order_by("id")[: limit + 1])
+    next_cursor = str(page[limit - 1].id) if len(page) > limit else None
+    return page[:limit], next_cursor

@@ -1,0 +1,276 @@
+"""Every write to tickets. Keyword-only, atomic, row-locked where people race, logged, announced."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.accounts.models import Role, Team, User
+from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.core.events import broadcast_on_commit
+from apps.tickets import workflow
+from apps.tickets.broadcast import emit_ticket, ticket_audience, ticket_payload, ticket_topics
+from apps.tickets.models import Priority, Status, Tag, Ticket, TicketEvent
+from apps.tickets.permissions import access_ticket, is_staff_for, require_staff_for
+
+REQUESTER_EDITABLE = {"title", "description"}
+REQUESTER_EDITABLE_STATUSES = {Status.NEW, Status.OPEN}
+NUMBER_SEQUENCE = "tickets_ticket_number_seq"
+
+
+def _next_number() -> int:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
+            return cursor.fetchone()[0]
+    # SQLite: the transaction holds the database write lock (transaction_mode=IMMEDIATE).
+    return (Ticket.objects.aggregate(top=Max("number"))["top"] or 0) + 1
+
+
+def ticket_log(*, ticket: Ticket, actor: User | None, kind: str, old=None, new=None, note: str = "",
+               internal: bool = False) -> TicketEvent:
+    """Appends to the activity log. Other apps (comments, approvals) write their entries through this too."""
+    return TicketEvent.objects.create(
+        ticket=ticket, actor=actor, kind=kind, old=old, new=new, note=note, internal=internal
+    )
+
+
+def _team_or_error(team_id: int | None) -> Team | None:
+    if team_id is None:
+        return None
+    team = Team.objects.filter(pk=team_id).first()
+    if team is None:
+        raise ValidationFailed({"team_id": "No such team."})
+    return team
+
+
+def _set_tags(ticket: Ticket, names: list[str]) -> None:
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    missing = [Tag(name=name) for name in names if name not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=names)}
+    ticket.tags.set([existing[name] for name in names])
+
+
+@transaction.atomic
+def ticket_create(*, actor: User, title: str, description: str = "", priority: str = "normal",
+                  type: str = "incident", team_id: int | None = None, tags: list[str] | tuple = (),
+                  due_at: datetime | None = None) -> Ticket:
+    if actor.role == Role.REQUESTER and (tags or due_at):
+        raise PermissionDenied("Only agents and admins can set tags or a due date.", code="field_not_editable",
+                               details={"fields": sorted(f for f, v in (("tags", tags), ("due_at", due_at)) if v)})
+    ticket = Ticket.objects.create(
+        number=_next_number(),
+        title=title,
+        description=description,
+        priority=Priority.from_name(priority),
+        type=type,
+        requester=actor,
+        team=_team_or_error(team_id),
+        due_at=due_at,
+    )
+    if tags:
+        _set_tags(ticket, list(tags))
+    ticket_log(ticket=ticket, actor=actor, kind="created", new={"status": ticket.status, "title": ticket.title})
+    emit_ticket("ticket.created", ticket, actor_id=actor.pk)
+    return ticket
+
+
+def _current_value(ticket: Ticket, field: str):
+    if field == "priority":
+        return Priority(ticket.priority).label
+    if field == "team_id":
+        return ticket.team_id
+    if field == "tags":
+        return sorted(tag.name for tag in ticket.tags.all())
+    if field == "due_at":
+        return ticket.due_at.isoformat() if ticket.due_at else None
+    return getattr(ticket, field)
+
+
+@transaction.atomic
+def ticket_update(*, actor: User, ticket_id: int, version: int, changes: dict) -> Ticket:
+    """Partial update with optimistic concurrency: `version` must be the current one, else 409."""
+    ticket = access_ticket(actor, ticket_id, for_update=True)
+    staff = is_staff_for(actor, ticket)
+    if not staff:
+        if actor.pk != ticket.requester_id:
+            raise PermissionDenied("Only the requester or staff can edit this ticket.", code="not_editable")
+        forbidden = sorted(set(changes) - REQUESTER_EDITABLE)
+        if forbidden:
+            raise PermissionDenied("Only agents and admins can change these fields.", code="field_not_editable",
+                                   details={"fields": forbidden})
+        if ticket.status not in REQUESTER_EDITABLE_STATUSES:
+            raise Conflict("The ticket can no longer be edited by its requester.", code="ticket_locked")
+    if version != ticket.version:
+        raise Conflict("Someone changed this ticket since you loaded it.", code="stale_version",
+                       details={"current_version": ticket.version})
+
+    old, new = {}, {}
+    for field, value in changes.items():
+        if field == "due_at" and value is not None:
+            value = value.isoformat()
+        current = _current_value(ticket, field)
+        if field == "tags":
+            value = sorted(value)
+        if current != value:
+            old[field], new[field] = current, value
+    if not new:
+        return ticket
+
+    if "team_id" in new:
+        ticket.team = _team_or_error(new["team_id"])
+        if ticket.assignee_id and not _can_be_assignee(ticket.assignee, ticket):
+            old["assignee_id"], new["assignee_id"] = ticket.assignee_id, None
+            ticket.assignee = None
+    for field in ("title", "description", "type"):
+        if field in new:
+            setattr(ticket, field, new[field])
+    if "priority" in new:
+        ticket.priority = Priority.from_name(new["priority"])
+    if "due_at" in new:
+        ticket.due_at = changes["due_at"]
+    if "tags" in new:
+        _set_tags(ticket, new["tags"])
+    ticket.version += 1
+    ticket.save()
+    ticket_log(ticket=ticket, actor=actor, kind="updated", old=old, new=new)
+    emit_ticket("ticket.updated", ticket, actor_id=actor.pk)
+    return ticket
+
+
+def _actors(actor: User, ticket: Ticket, system: bool) -> set[str]:
+    if system:
+        return {workflow.SYSTEM}
+    actors = set()
+    if is_staff_for(actor, ticket):
+        actors.add(workflow.STAFF)
+    if actor.pk == ticket.requester_id:
+        actors.add(workflow.REQUESTER)
+    return actors
+
+
+def _reopen_window_open(ticket: Ticket) -> bool:
+    window = timedelta(days=settings.TICKET_REOPEN_WINDOW_DAYS)
+    return ticket.resolved_at is None or timezone.now() - ticket.resolved_at <= window
+
+
+def allowed_transitions(*, actor: User, ticket: Ticket) -> list[str]:
+    actors = _actors(actor, ticket, system=False)
+    targets = workflow.targets_from(ticket.status, actors)
+    if ticket.status == Status.RESOLVED and actors == {workflow.REQUESTER} and not _reopen_window_open(ticket):
+        targets = [status for status in targets if status != Status.OPEN]
+    return targets
+
+
+@transaction.atomic
+def ticket_transition(*, actor: User, ticket_id: int, status: str, reason: str = "", system: bool = False) -> Ticket:
+    """Moves the ticket along the workflow table. `system=True` is for the approvals app only."""
+    if system:
+        ticket = Ticket.objects.select_for_update().get(pk=ticket_id)
+    else:
+        ticket = access_ticket(actor, ticket_id, for_update=True)
+    allowed = workflow.actors_for(ticket.status, status)
+    if not allowed:
+        raise Conflict(f"A ticket can't move from {ticket.status} to {status}.", code="invalid_transition",
+                       details={"from": ticket.status, "to": status, "allowed": allowed_transitions(actor=actor, ticket=ticket)})
+    actors = _actors(actor, ticket, system)
+    if not allowed & actors:
+        if allowed == {workflow.SYSTEM}:
+            raise Conflict(f"Only the approval workflow moves a ticket to {status}.", code="approval_controlled",
+                           details={"from": ticket.status, "to": status})
+        raise PermissionDenied("You are not allowed to make this change.", code="transition_not_allowed",
+                               details={"from": ticket.status, "to": status})
+    requester_only = actors & allowed == {workflow.REQUESTER}
+    if requester_only and ticket.status == Status.RESOLVED and status == Status.OPEN and not _reopen_window_open(ticket):
+        raise Conflict(f"Resolved tickets can be reopened for {settings.TICKET_REOPEN_WINDOW_DAYS} days only.",
+                       code="reopen_window_passed")
+
+    previous = ticket.status
+    now = timezone.now()
+    ticket.status = status
+    if status == Status.RESOLVED:
+        ticket.resolved_at = now
+    elif status == Status.CLOSED:
+        ticket.closed_at = now
+    elif previous in workflow.DONE:
+        ticket.resolved_at = ticket.closed_at = None
+    ticket.version += 1
+    ticket.save()
+    ticket_log(ticket=ticket, actor=actor, kind="status_changed", old=previous, new=status, note=reason)
+    emit_ticket("ticket.transitioned", ticket, actor_id=actor.pk if actor else None)
+    return ticket
+
+
+def _can_be_assignee(user: User, ticket: Ticket) -> bool:
+    if not user.is_active:
+        return False
+    if user.role == Role.ADMIN:
+        return True
+    if user.role != Role.AGENT:
+        return False
+    return ticket.team_id is None or user.teams.filter(pk=ticket.team_id).exists()
+
+
+@transaction.atomic
+def ticket_assign(*, actor: User, ticket_id: int, assignee_id: int | None) -> Ticket:
+    ticket = access_ticket(actor, ticket_id, for_update=True)
+    require_staff_for(actor, ticket)
+    assignee = None
+    if assignee_id is not None:
+        assignee = User.objects.filter(pk=assignee_id).first()
+        if assignee is None or not _can_be_assignee(assignee, ticket):
+            raise ValidationFailed({"assignee_id": "The assignee must be an agent of the ticket's team or an admin."})
+    if ticket.assignee_id == assignee_id:
+        return ticket
+    previous = ticket.assignee_id
+    ticket.assignee = assignee
+    ticket.version += 1
+    ticket.save()
+    ticket_log(ticket=ticket, actor=actor, kind="assigned", old=previous, new=assignee_id)
+    emit_ticket("ticket.assigned", ticket, also_to_users=(assignee_id,) if assignee_id else (), actor_id=actor.pk)
+    return ticket
+
+
+@transaction.atomic
+def ticket_watch(*, actor: User, ticket_id: int, user: User | None = None) -> Ticket:
+    """Adds `user` (default: the actor) to the watchers. Staff may add others who can see the ticket."""
+    ticket = access_ticket(actor, ticket_id, for_update=True)
+    watcher = user or actor
+    if watcher.pk != actor.pk:
+        require_staff_for(actor, ticket)
+        access_ticket(watcher, ticket.pk)
+    if ticket.watchers.filter(pk=watcher.pk).exists():
+        return ticket
+    ticket.watchers.add(watcher)
+    ticket_log(ticket=ticket, actor=actor, kind="watcher_added", new=watcher.pk)
+    emit_ticket("ticket.updated", ticket, actor_id=actor.pk)
+    return ticket
+
+
+@transaction.atomic
+def ticket_unwatch(*, actor: User, ticket_id: int) -> Ticket:
+    ticket = access_ticket(actor, ticket_id, for_update=True)
+    if not ticket.watchers.filter(pk=actor.pk).exists():
+        return ticket
+    # Announce with the audience from before the removal: the leaving watcher learns of it too.
+    audience = ticket_audience(ticket)
+    ticket.watchers.remove(actor)
+    ticket_log(ticket=ticket, actor=actor, kind="watcher_removed", old=actor.pk)
+    broadcast_on_commit("ticket.updated", {"ticket": ticket_payload(ticket), "actor_id": actor.pk},
+                        topics=ticket_topics(ticket.pk), audience=audience)
+    return ticket
+
+
+@transaction.atomic
+def ticket_delete(*, actor: User, ticket_id: int) -> None:
+    ticket = access_ticket(actor, ticket_id, for_update=True)
+    if actor.role != Role.ADMIN:
+        raise PermissionDenied("Only admins can delete tickets.", code="admin_only")
+    audience = ticket_audience(ticket)
+    data = {"ticket": {"id": ticket.pk, "number": ticket.key}, "actor_id": actor.pk}
+    ticket.delete()
+    broadcast_on_commit("ticket.deleted", data, topics=ticket_topics(ticket_id), audience=audience)
