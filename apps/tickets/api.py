@@ -2,7 +2,8 @@ from datetime import datetime
 
 from django.db import connection
 from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Schema
+from ninja import Status as Respond
 from pydantic import Field, field_validator
 
 from apps.approvals.selectors import latest_approval_summary
@@ -76,7 +77,7 @@ def ticket_list(request: HttpRequest, query: Query[TicketListQuery]):
 @router.post("/tickets", response={201: TicketDetail, 403: ErrorOut, 422: ErrorOut})
 def ticket_create(request: HttpRequest, payload: TicketCreateIn):
     ticket = services.ticket_create(actor=request.auth, **payload.dict())
-    return Status(201, _detail(request.auth, ticket.pk))
+    return Respond(201, _detail(request.auth, ticket.pk))
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetail, 404: ErrorOut})
@@ -97,7 +98,7 @@ def ticket_update(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn)
 @router.delete("/tickets/{ticket_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
 def ticket_delete(request: HttpRequest, ticket_id: int):
     services.ticket_delete(actor=request.auth, ticket_id=ticket_id)
-    return Status(204, None)
+    return Respond(204, None)
 
 
 @router.post("/tickets/{ticket_id}/transition", response={200: TicketDetail, **WRITE_ERRORS})
