@@ -45,8 +45,9 @@ export const errorMiddleware: Middleware = {
   },
 }
 
-export function makeClient(baseUrl = '', fetchImpl?: (input: Request) => Promise<Response>) {
-  const client = createClient<paths>({ baseUrl, ...(fetchImpl ? { fetch: fetchImpl } : {}) })
+export function makeClient(baseUrl: string = globalThis.location?.origin ?? '') {
+  // Resolve fetch per call (not once at import) so tests and instrumentation can replace it.
+  const client = createClient<paths>({ baseUrl, fetch: (request) => globalThis.fetch(request) })
   client.use(authMiddleware, errorMiddleware)
   return client
 }
