@@ -22,6 +22,12 @@ def health(request: HttpRequest):
     return Status(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "checks": checks})
 
 
+@router.get("/ping", auth=None, response=dict)
+def ping(request: HttpRequest):
+    """Liveness: answers without touching the database or other services (use /health for readiness)."""
+    return {"pong": True}
+
+
 def _require_dev_login() -> None:
     if not devauth.enabled():
         # Looks exactly like a route that does not exist: nothing to probe in production.

@@ -1,0 +1,142 @@
+"""Ticket API benchmark on PostgreSQL: seeds N tickets in bulk, starts the real ASGI server, and
+measures rps and latency of a constant endpoint (the ceiling), the list, a detail and a search.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/tickets.py [--tickets 100000]
+
+It works in its own database (`<name>_bench` next to the one in DATABASE_URL) and keeps it
+between runs, so a second run skips seeding. Prints a Markdown table.
+"""
+
+import argparse
+import os
+import random
+import secrets
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+WORDS = ("printer network vpn laptop password email outlook screen keyboard mouse wifi server backup license "
+         "invoice payroll access badge monitor phone headset calendar meeting desk chair office kitchen light "
+         "door parking travel expense report database deploy release build pipeline certificate firewall").split()
+
+
+def bench_database_url(url: str) -> str:
+    parts = urlparse(url)
+    name = parts.path.lstrip("/") or "postgres"
+    return urlunparse(parts._replace(path=f"/{name}_bench"))
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    parts = urlparse(url)
+    admin = urlunparse(parts._replace(path="/postgres", scheme="postgresql"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        name = parts.path.lstrip("/")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def seed(count: int) -> dict:
+    from django.core.management import call_command
+    from django.db import connection, transaction
+
+    from apps.accounts.models import Role, Team, User
+    from apps.accounts.services import api_token_create
+    from apps.tickets.models import Ticket
+
+    call_command("migrate", verbosity=0)
+    teams = [Team.objects.get_or_create(name=f"Bench team {i}")[0] for i in range(5)]
+    agent, _ = User.objects.get_or_create(username="bench-agent", defaults={"email": "bench-agent@example.com", "role": Role.AGENT})
+    teams[0].members.add(agent)
+    requesters = [User.objects.get_or_create(username=f"bench-req-{i}", defaults={"email": f"bench-req-{i}@example.com"})[0]
+                  for i in range(200)]
+    existing = Ticket.objects.count()
+    rng = random.Random(42)
+    started = time.perf_counter()
+    batch = []
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COALESCE(MAX(number), 0) FROM tickets_ticket")
+            number = cursor.fetchone()[0]
+        for _ in range(existing, count):
+            number += 1
+            batch.append(Ticket(
+                number=number,
+                title=" ".join(rng.choices(WORDS, k=rng.randint(3, 7))).capitalize(),
+                description=" ".join(rng.choices(WORDS, k=rng.randint(15, 60))),
+                status=rng.choice(["new", "open", "in_progress", "on_hold", "resolved", "closed"]),
+                priority=rng.randint(1, 4),
+                type=rng.choice(["incident", "service_request", "change", "question"]),
+                requester=rng.choice(requesters),
+                assignee=agent if rng.random() < 0.3 else None,
+                team=rng.choice(teams),
+            ))
+            if len(batch) == 5000:
+                Ticket.objects.bulk_create(batch)
+                batch.clear()
+        if batch:
+            Ticket.objects.bulk_create(batch)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval('tickets_ticket_number_seq', %s)", [number])
+            cursor.execute("ANALYZE tickets_ticket")
+    seeded = count - existing
+    if seeded > 0:
+        print(f"seeded {seeded} tickets in {time.perf_counter() - started:.1f}s")
+    _, secret = api_token_create(user=agent, name=f"bench {secrets.token_hex(3)}")
+    sample = Ticket.objects.filter(team=teams[0]).order_by("-id").values_list("id", flat=True)[:200]
+    return {"token": secret, "detail_ids": list(sample), "total": Ticket.objects.count()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--seconds", type=float, default=8.0, help="duration of each measurement")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+
+    source = os.environ.get("DATABASE_URL", "")
+    if not source.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/test")
+    url = bench_database_url(source)
+    ensure_database(url)
+    env = {
+        "DATABASE_URL": url, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0", "AUTH_DEV_LOGIN": "0", "LOG_LEVEL": "WARNING", "REDIS_URL": "",
+        "DATA_DIR": str(REPO / "data" / "bench"),
+    }
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    import django
+
+    django.setup()
+    fixture = seed(args.tickets)
+
+    from apps.core.testing.servers import running_server
+    from bench.loadgen import HEADER, measure
+
+    headers = {"Authorization": f"Bearer {fixture['token']}"}
+    searches = [f"/api/v1/tickets?q={a}+{b}&limit=50" for a, b in zip(WORDS, reversed(WORDS))]
+    with running_server(env) as base_url:
+        port = int(base_url.rsplit(":", 1)[1])
+        run = dict(host="127.0.0.1", port=port, headers=headers, concurrency=args.concurrency, seconds=args.seconds)
+        results = [
+            measure("ceiling: GET /ping", paths=["/api/v1/ping"], **run),
+            measure("list: 50/page, agent", paths=["/api/v1/tickets?limit=50"], **run),
+            measure("detail", paths=[f"/api/v1/tickets/{i}" for i in fixture["detail_ids"]], **run),
+            measure("search: q=two words", paths=searches, **run),
+        ]
+    print(f"\n{fixture['total']} tickets, {args.concurrency} concurrent clients, {args.seconds:.0f}s each, 1 uvicorn worker\n")
+    print(HEADER)
+    for result in results:
+        print(result.row())
+    ceiling, listing = results[0], results[1]
+    print(f"\nlist/ceiling = {listing.rps / ceiling.rps:.2f} (goal ≥ 0.5); search p95 = {results[3].percentile(95):.1f} ms (goal ≤ 30)")
+
+
+if __name__ == "__main__":
+    main()
