@@ -2,7 +2,7 @@
  * The resource shapes screens and stores work with: the generated OpenAPI types, so a
  * backend change that breaks the SPA fails `vue-tsc` (and `npm run check:api` flags drift).
  */
-import type { components } from './schema'
+import type { components, operations } from './schema'
 
 type S = components['schemas']
 
@@ -13,51 +13,14 @@ export type ApiToken = S['ApiTokenOut']
 export type ApiTokenCreated = S['ApiTokenCreatedOut']
 export type DevUser = S['DevUserOut']
 
-export interface Ticket {
-  id: number
-  number: string
-  title: string
-  description?: string
-  status: string
-  priority: string
-  type?: string
-  requester: UserRef | null
-  assignee: UserRef | null
-  team: TeamRef | null
-  created_at: string
-  updated_at: string
-  version: number
-}
-
-export interface ApprovalSummary {
-  id: number
-  state: string
-  workflow?: string
-  current_step?: number | null
-  steps_total?: number
-}
-
-export interface TicketDetail extends Ticket {
-  description: string
-  allowed_transitions: string[]
-  approval: ApprovalSummary | null
-  watchers?: UserRef[]
-}
-
-export interface TicketPage {
-  items: Ticket[]
-  next_cursor: string | null
-}
-
-export interface TicketEvent {
-  id: number
-  kind: string
-  actor: UserRef | null
-  old?: unknown
-  new?: unknown
-  note?: string
-  created_at: string
-}
+export type Ticket = S['TicketListItem']
+export type TicketDetail = S['TicketDetail']
+export type TicketPage = S['TicketPage']
+export type TicketEvent = S['TicketEventOut']
+export type ApprovalSummary = NonNullable<TicketDetail['approval']>
+export type TicketListQuery = NonNullable<operations['apps_tickets_api_ticket_list']['parameters']['query']>
+export type TicketOrdering = NonNullable<TicketListQuery['ordering']>
+export type TicketCreate = S['TicketCreateIn']
 
 export interface Comment {
   id: number

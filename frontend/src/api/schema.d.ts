@@ -103,6 +103,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ticket List
+         * @description Tickets the caller may see, newest first (or by relevance with `q`), with cursor pagination.
+         */
+        get: operations["apps_tickets_api_ticket_list"];
+        put?: never;
+        /** Ticket Create */
+        post: operations["apps_tickets_api_ticket_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Ticket Get */
+        get: operations["apps_tickets_api_ticket_get"];
+        put?: never;
+        post?: never;
+        /** Ticket Delete */
+        delete: operations["apps_tickets_api_ticket_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Ticket Update
+         * @description Changes only the fields sent. Send the `version` you read; a stale one is a 409 `stale_version`.
+         */
+        patch: operations["apps_tickets_api_ticket_update"];
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ticket Assign */
+        post: operations["apps_tickets_api_ticket_assign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ticket Events
+         * @description The activity log, oldest first. Entries about internal notes are shown to staff only.
+         */
+        get: operations["apps_tickets_api_ticket_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket Transition
+         * @description Moves the ticket to `status` if the workflow allows it for the caller (see `allowed_transitions`).
+         */
+        post: operations["apps_tickets_api_ticket_transition"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/watch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket Watch
+         * @description Follow the ticket: its changes then reach you like its requester.
+         */
+        post: operations["apps_tickets_api_ticket_watch"];
+        /** Ticket Unwatch */
+        delete: operations["apps_tickets_api_ticket_unwatch"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -231,6 +352,27 @@ export interface components {
             /** Revoked At */
             revoked_at: string | null;
         };
+        /** ApprovalSummary */
+        ApprovalSummary: {
+            /** Current Step */
+            current_step: number | null;
+            /** Id */
+            id: number;
+            /** State */
+            state: string;
+            /** Steps Total */
+            steps_total: number;
+            /** Workflow */
+            workflow: string;
+        };
+        /** AssignIn */
+        AssignIn: {
+            /**
+             * Assignee Id
+             * @description An agent of the ticket's team, an admin, or null to unassign
+             */
+            assignee_id: number | null;
+        };
         /** DevTokenIn */
         DevTokenIn: {
             /**
@@ -270,6 +412,16 @@ export interface components {
             };
             /** Message */
             message: string;
+        };
+        /** EventQuery */
+        EventQuery: {
+            /** Cursor */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
         };
         /** HealthOut */
         HealthOut: {
@@ -317,6 +469,257 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+        };
+        /** TicketCreateIn */
+        TicketCreateIn: {
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Due At */
+            due_at?: string | null;
+            /**
+             * Priority
+             * @default normal
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high" | "urgent";
+            /** Tags */
+            tags?: string[];
+            /** Team Id */
+            team_id?: number | null;
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @default incident
+             * @enum {string}
+             */
+            type: "incident" | "service_request" | "change" | "question";
+        };
+        /** TicketDetail */
+        TicketDetail: {
+            /**
+             * Allowed Transitions
+             * @description Statuses the caller may move this ticket to now
+             */
+            allowed_transitions: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed")[];
+            /** @description The latest approval request, if any */
+            approval?: components["schemas"]["ApprovalSummary"] | null;
+            assignee: components["schemas"]["UserOut"] | null;
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Due At */
+            due_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Number
+             * @description Human key, e.g. HD-42
+             */
+            number: string;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high" | "urgent";
+            requester: components["schemas"]["UserOut"];
+            /** Resolved At */
+            resolved_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed";
+            /** Tags */
+            tags: string[];
+            team: components["schemas"]["TeamRef"] | null;
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "incident" | "service_request" | "change" | "question";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /** Watchers */
+            watchers: components["schemas"]["UserOut"][];
+        };
+        /** TicketEventOut */
+        TicketEventOut: {
+            actor: components["schemas"]["UserOut"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** New */
+            new: {
+                [key: string]: unknown;
+            } | unknown[] | string | number | null;
+            /** Note */
+            note: string;
+            /** Old */
+            old: {
+                [key: string]: unknown;
+            } | unknown[] | string | number | null;
+        };
+        /** TicketEventPage */
+        TicketEventPage: {
+            /** Items */
+            items: components["schemas"]["TicketEventOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** TicketListItem */
+        TicketListItem: {
+            assignee: components["schemas"]["UserOut"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Due At */
+            due_at: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Number
+             * @description Human key, e.g. HD-42
+             */
+            number: string;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high" | "urgent";
+            requester: components["schemas"]["UserOut"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed";
+            /** Tags */
+            tags: string[];
+            team: components["schemas"]["TeamRef"] | null;
+            /** Title */
+            title: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "incident" | "service_request" | "change" | "question";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** TicketListQuery */
+        TicketListQuery: {
+            /**
+             * Assignee
+             * @description 'me', 'none' (unassigned) or a user id
+             */
+            assignee?: string | null;
+            /** Created After */
+            created_after?: string | null;
+            /** Created Before */
+            created_before?: string | null;
+            /** Cursor */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 25
+             */
+            limit: number;
+            /**
+             * Ordering
+             * @description Default: -created, or relevance when q is given
+             */
+            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due") | null;
+            /** Priority */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Q
+             * @description Full-text search in title and description, or a number like HD-42
+             */
+            q?: string | null;
+            /** Requester */
+            requester?: number | null;
+            /**
+             * Status
+             * @description One or more statuses (repeat the parameter or comma-separate)
+             */
+            status?: string[] | null;
+            /** Tag */
+            tag?: string | null;
+            /** Team */
+            team?: number | null;
+            /** Type */
+            type?: ("incident" | "service_request" | "change" | "question") | null;
+        };
+        /** TicketPage */
+        TicketPage: {
+            /** Items */
+            items: components["schemas"]["TicketListItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * TicketUpdateIn
+         * @description Only the fields sent are changed. `version` is the one the client last saw (409 if stale).
+         */
+        TicketUpdateIn: {
+            /** Description */
+            description?: string | null;
+            /** Due At */
+            due_at?: string | null;
+            /** Priority */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /** Tags */
+            tags?: string[] | null;
+            /** Team Id */
+            team_id?: number | null;
+            /** Title */
+            title?: string | null;
+            /** Type */
+            type?: ("incident" | "service_request" | "change" | "question") | null;
+            /** Version */
+            version: number;
+        };
+        /** TransitionIn */
+        TransitionIn: {
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed";
         };
         /** UserOut */
         UserOut: {
@@ -500,6 +903,473 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TeamOut"][];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_list: {
+        parameters: {
+            query?: {
+                /** @description 'me', 'none' (unassigned) or a user id */
+                assignee?: string | null;
+                created_after?: string | null;
+                created_before?: string | null;
+                cursor?: string | null;
+                limit?: number;
+                /** @description Default: -created, or relevance when q is given */
+                ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due") | null;
+                priority?: ("low" | "normal" | "high" | "urgent") | null;
+                /** @description Full-text search in title and description, or a number like HD-42 */
+                q?: string | null;
+                requester?: number | null;
+                /** @description One or more statuses (repeat the parameter or comma-separate) */
+                status?: string[] | null;
+                tag?: string | null;
+                team?: number | null;
+                type?: ("incident" | "service_request" | "change" | "question") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketCreateIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TicketUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_assign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_events: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketEventPage"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_transition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TransitionIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_watch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_unwatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
 import { api, unwrap } from '@/api/client'
-import type { Ticket, TicketDetail, TicketEvent } from '@/api/models'
+import type { Ticket, TicketCreate, TicketDetail, TicketEvent, TicketListQuery, TicketOrdering } from '@/api/models'
 
 export interface TicketFilters {
   status: string[]
@@ -10,11 +10,12 @@ export interface TicketFilters {
   assignee: string
   team: string
   q: string
-  ordering: string
+  /** '' lets the server choose: newest first, or best match when searching */
+  ordering: TicketOrdering | ''
 }
 
 export function emptyFilters(): TicketFilters {
-  return { status: [], priority: '', assignee: '', team: '', q: '', ordering: '-created' }
+  return { status: [], priority: '', assignee: '', team: '', q: '', ordering: '' }
 }
 
 const PAGE_SIZE = 25
@@ -33,12 +34,12 @@ export function matchesFilters(ticket: Ticket, filters: TicketFilters, meId: num
   return true
 }
 
-function toQuery(filters: TicketFilters, cursor: string | null) {
+function toQuery(filters: TicketFilters, cursor: string | null): TicketListQuery {
   return {
     ...(filters.status.length ? { status: filters.status } : {}),
-    ...(filters.priority ? { priority: filters.priority } : {}),
+    ...(filters.priority ? { priority: filters.priority as TicketListQuery['priority'] } : {}),
     ...(filters.assignee ? { assignee: filters.assignee } : {}),
-    ...(filters.team ? { team: filters.team } : {}),
+    ...(filters.team ? { team: Number(filters.team) } : {}),
     ...(filters.q.trim() ? { q: filters.q.trim() } : {}),
     ...(filters.ordering ? { ordering: filters.ordering } : {}),
     ...(cursor ? { cursor } : {}),
@@ -141,10 +142,10 @@ export const useTicketsStore = defineStore('tickets', () => {
     const page = await unwrap(
       api.GET('/api/v1/tickets/{ticket_id}/events', { params: { path: { ticket_id: id } } }),
     )
-    events[id] = Array.isArray(page) ? page : page.items
+    events[id] = page.items
   }
 
-  async function create(body: { title: string; description: string; priority: string; type?: string }) {
+  async function create(body: TicketCreate) {
     const ticket = await unwrap(api.POST('/api/v1/tickets', { body }))
     upsert(ticket)
     if (list.loaded && matchesFilters(ticket, list.filters, ticket.requester?.id ?? null)) {
@@ -157,7 +158,7 @@ export const useTicketsStore = defineStore('tickets', () => {
     const ticket = await unwrap(
       api.POST('/api/v1/tickets/{ticket_id}/transition', {
         params: { path: { ticket_id: id } },
-        body: { status, ...(reason ? { reason } : {}) },
+        body: { status: status as TicketDetail['status'], reason: reason ?? '' },
       }),
     )
     upsert(ticket)
