@@ -1,5 +1,3 @@
-import json
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from apps.core.errors import error_body
@@ -25,7 +23,8 @@ class ApiErrorShapeMiddleware:
         response = self.get_response(request)
         if not request.path.startswith("/api/") or response.status_code < 400:
             return response
-        if response.get("Content-Type", "").startswith("application/json") and _has_error_shape(response):
+        # JSON came from the API's own handlers (or is a deliberate body, like health's 503 report).
+        if response.get("Content-Type", "").startswith("application/json") or getattr(response, "streaming", False):
             return response
         code, message = _FALLBACK.get(response.status_code, ("http_error", response.reason_phrase or "Error"))
         shaped = JsonResponse(error_body(code, message), status=response.status_code)
@@ -33,13 +32,3 @@ class ApiErrorShapeMiddleware:
             if response.has_header(header):
                 shaped[header] = response[header]
         return shaped
-
-
-def _has_error_shape(response: HttpResponse) -> bool:
-    if getattr(response, "streaming", False):
-        return True
-    try:
-        body = json.loads(response.content or b"null")
-    except ValueError:
-        return False
-    return isinstance(body, dict) and {"code", "message", "details"} <= body.keys()

@@ -1,0 +1,121 @@
+"""Real server processes for tests: uvicorn serving `project.asgi:application` on a free port.
+
+    with running_server({"AUTH_DEV_LOGIN": "1"}) as base_url:
+        httpx.get(f"{base_url}/api/v1/health")
+
+The child gets this process's environment (the test environment from the pytest plugin:
+DEBUG=1, the fake Clerk, ...) updated with `env`. Its output goes to a log file; when the
+server does not come up, or the `with` body raises, the log's tail is printed to stderr so
+pytest shows it with the failure.
+"""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+HEALTH_PATH = "/api/v1/health"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def child_env(env: dict) -> dict:
+    merged = {**os.environ, **{name: str(value) for name, value in env.items()}}
+    merged.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    merged["PYTHONUNBUFFERED"] = "1"
+    return merged
+
+
+def manage(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`manage.py <args>` in a child process with `env`; raises with its output when it fails."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT,
+        env=child_env(env),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(
+            f"manage.py {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def _tail(path: Path, lines: int = 80) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _wait_until_up(base_url: str, process: subprocess.Popen, log: Path, *, healthy: bool, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    last = "no answer yet"
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before it was up; log {log}:\n{_tail(log)}")
+        try:
+            response = httpx.get(base_url + HEALTH_PATH, timeout=5)
+            if response.status_code == 200 or not healthy:
+                return
+            last = f"{response.status_code} {response.text[:300]}"
+        except httpx.HTTPError as exc:
+            last = f"{type(exc).__name__}: {exc}"
+        time.sleep(0.1)
+    raise RuntimeError(f"server not {'healthy' if healthy else 'up'} after {timeout}s ({last}); log {log}:\n{_tail(log)}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def running_server(
+    env: dict, *, port: int | None = None, healthy: bool = True, timeout: float = 60, log_path: Path | None = None
+) -> Iterator[str]:
+    """Start uvicorn with `env` on `port` (a free one by default), wait for /api/v1/health, yield
+    the base URL ("http://127.0.0.1:PORT"), and stop the server on exit.
+
+    `healthy=False` only waits until health answers at all (for tests of a failing dependency).
+    Migrations are not run here: call `manage(env, "migrate")` first when the database is new.
+    """
+    port = port or free_port()
+    log = log_path or Path(tempfile.mkdtemp(prefix="helpdesk-server-")) / "server.log"
+    base_url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable, "-m", "uvicorn", "project.asgi:application",
+        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+    ]
+    with log.open("wb") as log_file:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=child_env(env), stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
+        try:
+            _wait_until_up(base_url, process, log, healthy=healthy, timeout=timeout)
+            yield base_url
+        except BaseException:
+            sys.stderr.write(f"--- server log ({log}) ---\n{_tail(log)}\n")
+            raise
+        finally:
+            _stop(process)
