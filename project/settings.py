@@ -144,6 +144,11 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# --- Websockets (API.md "Websocket") ------------------------------------------------------
+WS_AUTH_TIMEOUT_SECONDS = env_int("WS_AUTH_TIMEOUT_SECONDS", 10)
+# Topics one socket may follow besides its own user topic: a bound on what a client can make us hold.
+WS_MAX_SUBSCRIPTIONS = env_int("WS_MAX_SUBSCRIPTIONS", 200)
+
 # --- Clerk authentication -----------------------------------------------------------------
 CLERK_FRONTEND_API_URL = os.environ.get("CLERK_FRONTEND_API_URL", "").strip().rstrip("/")
 CLERK_JWKS_URL = os.environ.get("CLERK_JWKS_URL", "").strip() or (

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
+from apps.accounts import services
 from apps.accounts.models import ApiToken, Team, User
 
 
@@ -13,6 +14,16 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = DjangoUserAdmin.fieldsets + (("Helpdesk", {"fields": ("name", "role", "clerk_id")}),)
     add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Helpdesk", {"fields": ("email", "name", "role")}),)
 
+    def save_model(self, request, obj, form, change):
+        # Role and the active flag decide what open websockets may see: they change through the
+        # service, which tells those sockets (apps.accounts.services.user_access_update).
+        access = {field: getattr(obj, field) for field in ("role", "is_active") if change and field in form.changed_data}
+        for field in access:
+            setattr(obj, field, form.initial[field])
+        super().save_model(request, obj, form, change)
+        if access:
+            services.user_access_update(user=obj, **access)
+
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
@@ -23,6 +34,20 @@ class TeamAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("lead").prefetch_related("members")
+
+    def save_related(self, request, form, formsets, change):
+        # Membership goes through the service so the members' open websockets learn of it.
+        members = form.cleaned_data.pop("members", None)
+        super().save_related(request, form, formsets, change)
+        if members is not None:
+            services.team_members_set(team=form.instance, members=list(members))
+
+    def delete_model(self, request, obj):
+        services.team_delete(team=obj)
+
+    def delete_queryset(self, request, queryset):
+        for team in queryset:
+            services.team_delete(team=team)
 
     @admin.display(description="Members")
     def member_count(self, team: Team) -> int:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.accounts.models import ApiToken, Role, Team, User
 from apps.core.errors import AuthenticationFailed, NotFound, ValidationFailed
+from apps.core.events import ACCESS_CHANGED, broadcast_on_commit
 
 TOKEN_PREFIX = "hd_"
 # last_used_at is a hint for humans; writing it on every request would turn reads into writes.
@@ -134,4 +135,60 @@ def team_ensure(
         team.save(update_fields=["lead"])
     if members:
         team.members.add(*members)
+        access_changed(user_ids=[member.pk for member in members])
     return team, created
+
+
+# --- Access changes ---------------------------------------------------------------------------
+# Role, team membership and the active flag decide what a user may see. Open websockets keep an
+# in-memory snapshot of them (apps.core.consumers), so every change goes through these functions,
+# which tell the user's sockets to reload after the commit. The admin uses them too.
+
+
+def access_changed(*, user_ids) -> None:
+    for user_id in sorted(set(user_ids)):
+        broadcast_on_commit(ACCESS_CHANGED, {"user_id": user_id}, topics=[f"user:{user_id}"])
+
+
+@transaction.atomic
+def user_access_update(*, user: User, role: str | None = None, is_active: bool | None = None) -> User:
+    changed = {}
+    if role is not None and role != user.role:
+        if role not in Role.values:
+            raise ValidationFailed({"role": f"Choose one of {', '.join(Role.values)}."})
+        changed["role"] = role
+    if is_active is not None and is_active != user.is_active:
+        changed["is_active"] = is_active
+    if changed:
+        User.objects.filter(pk=user.pk).update(**changed)
+        for field, value in changed.items():
+            setattr(user, field, value)
+        access_changed(user_ids=[user.pk])
+    return user
+
+
+@transaction.atomic
+def team_members_set(*, team: Team, members: Sequence[User]) -> None:
+    before = set(team.members.values_list("pk", flat=True))
+    after = {member.pk for member in members}
+    team.members.set(after)
+    access_changed(user_ids=before ^ after)
+
+
+@transaction.atomic
+def team_member_add(*, team: Team, user: User) -> None:
+    team.members.add(user)
+    access_changed(user_ids=[user.pk])
+
+
+@transaction.atomic
+def team_member_remove(*, team: Team, user: User) -> None:
+    team.members.remove(user)
+    access_changed(user_ids=[user.pk])
+
+
+@transaction.atomic
+def team_delete(*, team: Team) -> None:
+    member_ids = list(team.members.values_list("pk", flat=True))
+    team.delete()
+    access_changed(user_ids=member_ids)

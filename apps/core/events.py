@@ -1,19 +1,27 @@
 """Domain events: emitted by services, delivered to websocket groups only after the commit.
 
-Envelope on the channel layer: {"type": "hd.event", "topic", "event", "data", "audience"}.
+Envelope on the channel layer: {"type": "hd.event", "topic", "event", "audience", "frame"}.
+`frame` is the client's JSON text, encoded once here rather than once per recipient: a busy
+ticket has hundreds of sockets and the consumer only has to decide, not to serialize.
 `audience` is never forwarded to clients: the consumer uses it to decide, per recipient,
 whether they may see the event (same rules as REST visibility; see tickets.permissions).
 """
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+# Sent to `user:<id>` when that user's role, teams or active flag changed: their open sockets
+# reload what they may see (see apps.accounts.services and apps.core.consumers).
+ACCESS_CHANGED = "access.changed"
 
 
 @dataclass(frozen=True)
@@ -34,27 +42,33 @@ def group_name(topic: str) -> str:
 
 
 def broadcast_on_commit(event: str, data: dict, *, topics: Iterable[str], audience: Audience | None = None) -> None:
-    message = {
-        "type": "hd.event",
-        "event": event,
-        "data": data,
-        "audience": asdict(audience) if audience else None,
-    }
+    """Announce `event` to `topics` once the surrounding transaction commits (never if it rolls back).
+
+    The payload is encoded now, while the caller's objects are at hand: a later change in the same
+    transaction must not leak into an event describing this moment.
+    """
     topics = list(dict.fromkeys(topics))
-    transaction.on_commit(lambda: send_now(topics, message))
+    frames = {topic: encode_frame(topic, event, data) for topic in topics}
+    audience_facts = asdict(audience) if audience else None
+    transaction.on_commit(lambda: send_now(event, frames, audience_facts))
 
 
-def send_now(topics: list[str], message: dict) -> None:
+def encode_frame(topic: str, event: str, data: dict) -> str:
+    return json.dumps({"type": "event", "topic": topic, "event": event, "data": data}, cls=DjangoJSONEncoder)
+
+
+def send_now(event: str, frames: dict[str, str], audience: dict | None) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(_send_all)(layer, topics, message)
+        async_to_sync(_send_all)(layer, event, frames, audience)
     except Exception:
         # The change is committed; a lost live update must not turn the request into a 500.
-        logger.exception("event %s could not be delivered to %s", message.get("event"), topics)
+        logger.exception("event %s could not be delivered to %s", event, list(frames))
 
 
-async def _send_all(layer, topics: list[str], message: dict) -> None:
-    for topic in topics:
-        await layer.group_send(group_name(topic), {**message, "topic": topic})
+async def _send_all(layer, event: str, frames: dict[str, str], audience: dict | None) -> None:
+    for topic, frame in frames.items():
+        message = {"type": "hd.event", "topic": topic, "event": event, "audience": audience, "frame": frame}
+        await layer.group_send(group_name(topic), message)
