@@ -1,0 +1,269 @@
+// End-to-end story in a real browser (Debian's chromium via playwright-core) against a
+// running Helpdesk server with demo data. Contract: see frontend/README.md ("End-to-end").
+//   E2E_BASE_URL  the server, e.g. http://127.0.0.1:8123 (required)
+//   E2E_CHROMIUM  browser binary (default /usr/bin/chromium)
+//   E2E_TIMEOUT_MS  per-wait timeout (default 15000)
+import { mkdir, rm } from 'node:fs/promises'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { chromium } from 'playwright-core'
+
+const BASE = process.env.E2E_BASE_URL?.replace(/\/$/, '')
+if (!BASE) {
+  console.error('E2E_BASE_URL is not set (the URL of a running Helpdesk server with seeded demo data).')
+  process.exit(2)
+}
+const TIMEOUT = Number(process.env.E2E_TIMEOUT_MS ?? 15000)
+const OUT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../test-results')
+const USERS = {
+  requester: 'requester@example.com',
+  agent: 'agent@example.com',
+  approver: 'approver@example.com',
+}
+const WORKFLOW = 'Manager approval'
+// A real 1×1 PNG: the server checks the leading bytes against the declared type.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+)
+
+const consoleErrors = []
+const pages = {}
+/** HTTP error statuses the current step provokes on purpose (e.g. the 422 step). */
+const expectedStatuses = new Set()
+let shot = 0
+
+function expect(condition, message) {
+  if (!condition) throw new Error(`Expectation failed: ${message}`)
+}
+
+async function screenshot(page, name) {
+  shot += 1
+  await page.screenshot({ path: path.join(OUT, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true })
+}
+
+async function newPage(browser, who, viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport, baseURL: BASE })
+  context.setDefaultTimeout(TIMEOUT)
+  const page = await context.newPage()
+  page.on('console', (msg) => {
+    // Chromium logs every HTTP error response as a console error; those are judged below.
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
+      consoleErrors.push(`[${who}] ${msg.text()}`)
+    }
+  })
+  page.on('response', (res) => {
+    if (res.status() >= 400 && !expectedStatuses.has(res.status())) {
+      consoleErrors.push(`[${who}] HTTP ${res.status()} ${res.request().method()} ${res.url()}`)
+    }
+  })
+  page.on('pageerror', (err) => consoleErrors.push(`[${who}] uncaught: ${err.message}`))
+  pages[who] = page
+  return page
+}
+
+async function signIn(page, email) {
+  await page.goto('/tickets')
+  await page.waitForURL(/\/sign-in\?next=/)
+  await page.locator(`button[data-email="${email}"]`).click()
+  await page.waitForURL(/\/tickets$/)
+  await page.getByTestId('current-user').waitFor()
+  await page.locator('.live-dot--open').waitFor()
+}
+
+async function apiAs(email, pathname) {
+  const tokenRes = await fetch(`${BASE}/api/v1/auth/dev/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email }),
+  })
+  expect(tokenRes.ok, `dev token for ${email}: HTTP ${tokenRes.status}`)
+  const { access_token } = await tokenRes.json()
+  const res = await fetch(`${BASE}${pathname}`, { headers: { Authorization: `Bearer ${access_token}` } })
+  expect(res.ok, `GET ${pathname} as ${email}: HTTP ${res.status}`)
+  return res.json()
+}
+
+const steps = []
+function step(name, fn) {
+  steps.push({ name, fn })
+}
+
+const story = {}
+
+step('requester and agent sign in; the agent watches the ticket list', async (browser) => {
+  const agent = await newPage(browser, 'agent')
+  await signIn(agent, USERS.agent)
+  await agent.getByRole('heading', { name: 'Tickets' }).waitFor()
+  await screenshot(agent, 'agent-ticket-list')
+
+  const requester = await newPage(browser, 'requester')
+  await requester.goto('/tickets')
+  await requester.getByRole('heading', { name: 'Sign in to Helpdesk' }).waitFor()
+  await screenshot(requester, 'sign-in')
+  await requester.locator(`button[data-email="${USERS.requester}"]`).click()
+  await requester.waitForURL(/\/tickets$/)
+  await requester.locator('.live-dot--open').waitFor()
+})
+
+step('requester creates a ticket for the agent\'s team', async () => {
+  const me = await apiAs(USERS.agent, '/api/v1/users/me')
+  const team = me.teams[0]
+  expect(team, 'the demo agent belongs to a team')
+  const page = pages.requester
+  story.title = `Printer on fire ${Date.now()}`
+  await page.getByRole('link', { name: 'New ticket' }).first().click()
+  await page.getByLabel('Title').fill(story.title)
+  await page.getByLabel('Description').fill('The office printer on floor 2 is smoking.\n\nPlease help.')
+  await page.getByLabel('Priority').selectOption('high')
+  await page.getByLabel('Team').selectOption({ label: team.name })
+  await screenshot(page, 'new-ticket')
+  await page.getByRole('button', { name: 'Create ticket' }).click()
+  await page.waitForURL(/\/tickets\/\d+$/)
+  await page.getByRole('heading', { name: story.title }).waitFor()
+  story.url = new URL(page.url()).pathname
+  story.number = (await page.locator('.number').first().textContent()).trim()
+  expect(/^HD-\d+$/.test(story.number), `ticket number looks like HD-n (got ${story.number})`)
+})
+
+step('requester uploads a file and the progress bar reaches 100 %', async () => {
+  const page = pages.requester
+  await page.getByTestId('file-input').setInputFiles({ name: 'smoke.png', mimeType: 'image/png', buffer: PNG })
+  const upload = page.getByTestId('upload').filter({ hasText: 'smoke.png' })
+  await upload.getByTestId('upload-done').waitFor()
+  expect((await upload.locator('progress').getAttribute('value')) === '100', 'progress bar at 100')
+  await page.getByTestId('attachments').getByRole('button', { name: 'Download smoke.png' }).waitFor()
+  await screenshot(page, 'ticket-detail-requester-upload')
+})
+
+step('the agent sees the new ticket appear in the list without reloading', async () => {
+  const page = pages.agent
+  const row = page.locator(`[data-ticket-number="${story.number}"]`)
+  await row.waitFor()
+  expect((await row.textContent()).includes(story.title), 'the live row shows the title')
+  await screenshot(page, 'agent-list-live-row')
+  await row.getByRole('link', { name: story.title }).click()
+  await page.waitForURL(new RegExp(`${story.url}$`))
+  await page.getByRole('heading', { name: story.title }).waitFor()
+})
+
+step('the agent adds an internal note and a public reply', async () => {
+  const page = pages.agent
+  story.note = `Internal: vendor contract expired ${Date.now()}`
+  story.reply = `We are sending someone now ${Date.now()}`
+  const composer = page.getByRole('form', { name: 'Add a comment' })
+  await composer.getByTestId('internal-toggle').check()
+  await composer.getByRole('combobox').fill(story.note)
+  await composer.getByRole('button', { name: 'Add internal note' }).click()
+  await page.getByTestId('internal-note').filter({ hasText: story.note }).waitFor()
+
+  await composer.getByRole('combobox').fill(story.reply)
+  await composer.getByRole('button', { name: 'Comment' }).click()
+  await page.getByTestId('comment').filter({ hasText: story.reply }).waitFor()
+  await screenshot(page, 'agent-ticket-detail-comments')
+})
+
+step('the agent starts the approval', async () => {
+  const page = pages.agent
+  await page.getByLabel('Start an approval').selectOption({ label: WORKFLOW })
+  await page.getByRole('button', { name: 'Request approval' }).click()
+  await page.getByTestId('approval-state').filter({ hasText: 'Pending' }).waitFor()
+  await page.getByTestId('ticket-status').filter({ hasText: 'Pending approval' }).waitFor()
+})
+
+step('the requester\'s open page shows the public reply live, never the internal note', async () => {
+  const page = pages.requester
+  await page.getByTestId('comment').filter({ hasText: story.reply }).waitFor()
+  await page.getByTestId('ticket-status').filter({ hasText: 'Pending approval' }).waitFor()
+  expect((await page.getByTestId('internal-note').count()) === 0, 'requester sees no internal note')
+  expect(!(await page.content()).includes(story.note), 'the internal note text is nowhere on the requester page')
+})
+
+step('the approver approves from the inbox', async (browser) => {
+  const page = await newPage(browser, 'approver')
+  await signIn(page, USERS.approver)
+  await page.getByRole('link', { name: /Approvals/ }).click()
+  const item = page.locator(`[data-approval-ticket="${story.number}"]`)
+  await item.waitFor()
+  await screenshot(page, 'approvals-inbox')
+  await item.getByLabel('Comment').fill('Approved, go ahead.')
+  await item.getByRole('button', { name: 'Approve' }).click()
+  await item.waitFor({ state: 'detached' })
+  await page.getByTestId('toasts').filter({ hasText: `${story.number} approved` }).waitFor()
+})
+
+step('the requester sees the status change live, still without the internal note', async () => {
+  const page = pages.requester
+  await page.getByTestId('ticket-status').filter({ hasText: /^Approved$/ }).waitFor()
+  await page.getByTestId('approval-state').filter({ hasText: 'Approved' }).waitFor()
+  expect((await page.getByTestId('internal-note').count()) === 0, 'still no internal note')
+  expect(!(await page.content()).includes(story.note), 'the internal note text never reached the requester')
+  await screenshot(page, 'requester-approved-live')
+})
+
+step('a 422 on the new-ticket form shows the field message in place', async () => {
+  const page = pages.requester
+  expectedStatuses.add(422)
+  await page.goto('/tickets/new')
+  await page.getByLabel('Title').fill('Tags with a typo')
+  await page.getByLabel('Tags').fill('Not A Valid Tag!')
+  await page.getByRole('button', { name: 'Create ticket' }).click()
+  const tags = page.getByLabel('Tags')
+  await page.locator('#t-tags[aria-invalid="true"]').waitFor()
+  const message = (await page.locator('#t-tags-error').textContent()).trim()
+  expect(message.length > 0, 'the tags field shows the server message')
+  expect((await tags.getAttribute('aria-describedby')).includes('t-tags-error'), 'message is tied to the field')
+  expect(new URL(page.url()).pathname === '/tickets/new', 'still on the form')
+  await screenshot(page, 'new-ticket-422')
+  expectedStatuses.delete(422)
+})
+
+step('phone-sized screens render (375 px)', async (browser) => {
+  const page = await newPage(browser, 'phone', { width: 375, height: 812 })
+  await signIn(page, USERS.agent)
+  await screenshot(page, 'phone-ticket-list')
+  const width = await page.evaluate(() => document.documentElement.scrollWidth)
+  expect(width <= 375, `no horizontal scrolling on the list (scrollWidth ${width})`)
+  await page.goto(story.url)
+  await page.getByRole('heading', { name: story.title }).waitFor()
+  await screenshot(page, 'phone-ticket-detail')
+  const detailWidth = await page.evaluate(() => document.documentElement.scrollWidth)
+  expect(detailWidth <= 375, `no horizontal scrolling on the detail (scrollWidth ${detailWidth})`)
+})
+
+step('no console errors on any page', async () => {
+  expect(consoleErrors.length === 0, `console errors:\n${consoleErrors.join('\n')}`)
+})
+
+async function main() {
+  await rm(OUT, { recursive: true, force: true })
+  await mkdir(OUT, { recursive: true })
+  const browser = await chromium.launch({
+    executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  })
+  let failed = false
+  try {
+    for (const { name, fn } of steps) {
+      const started = Date.now()
+      try {
+        await fn(browser)
+        console.log(`ok   ${name} (${Date.now() - started} ms)`)
+      } catch (err) {
+        failed = true
+        console.error(`FAIL ${name}\n${err.stack ?? err}`)
+        for (const [who, page] of Object.entries(pages)) {
+          await page.screenshot({ path: path.join(OUT, `failure-${who}.png`), fullPage: true }).catch(() => undefined)
+        }
+        if (consoleErrors.length) console.error(`console errors so far:\n${consoleErrors.join('\n')}`)
+        break
+      }
+    }
+  } finally {
+    await browser.close()
+  }
+  console.log(failed ? 'e2e: FAILED' : `e2e: all ${steps.length} steps passed; screenshots in ${OUT}`)
+  process.exit(failed ? 1 : 0)
+}
+
+await main()
