@@ -1,0 +1,112 @@
+"""broadcast_on_commit: after the commit, only after the commit, and never at the cost of the request."""
+
+import asyncio
+import json
+import logging
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from apps.accounts.models import Role
+from apps.core.events import Audience, broadcast_on_commit
+from apps.core.testing.factories import make_user
+from apps.tickets import services as tickets
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def in_memory_layer(settings):
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+class Listener:
+    """A channel in the `tickets` group of the in-memory layer."""
+
+    def __init__(self):
+        self.layer = get_channel_layer()
+        self.channel = async_to_sync(self.layer.new_channel)()
+        async_to_sync(self.layer.group_add)("tickets", self.channel)
+
+    def received(self) -> list[dict]:
+        return async_to_sync(self._drain)()
+
+    async def _drain(self) -> list[dict]:
+        messages = []
+        while True:
+            try:
+                messages.append(await asyncio.wait_for(self.layer.receive(self.channel), timeout=0.05))
+            except asyncio.TimeoutError:
+                return messages
+
+
+@pytest.fixture
+def listener():
+    return Listener()
+
+
+def test_nothing_is_sent_before_the_commit_and_once_after(listener):
+    with transaction.atomic():
+        broadcast_on_commit("ticket.updated", {"n": 1}, topics=["tickets", "tickets"])
+        assert listener.received() == []
+    [message] = listener.received()
+    assert message["type"] == "hd.event" and message["topic"] == "tickets" and message["event"] == "ticket.updated"
+    assert json.loads(message["frame"]) == {"type": "event", "topic": "tickets", "event": "ticket.updated", "data": {"n": 1}}
+
+
+def test_a_rolled_back_transaction_emits_nothing(listener):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        broadcast_on_commit("ticket.updated", {"n": 1}, topics=["tickets"], audience=Audience(ticket_id=1))
+        raise RuntimeError("the service failed after announcing")
+    assert listener.received() == []
+
+
+def test_a_rolled_back_service_call_emits_nothing(listener):
+    rita = make_user(Role.REQUESTER)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        tickets.ticket_create(actor=rita, title="Never happened")
+        raise RuntimeError("an outer step failed")
+    assert listener.received() == []
+
+    tickets.ticket_create(actor=rita, title="Happened")
+    assert [m["event"] for m in listener.received()] == ["ticket.created"]
+
+
+def test_a_rolled_back_savepoint_drops_its_events_but_not_the_outer_ones(listener):
+    with transaction.atomic():
+        broadcast_on_commit("ticket.updated", {"kept": True}, topics=["tickets"])
+        with pytest.raises(RuntimeError), transaction.atomic():
+            broadcast_on_commit("ticket.updated", {"kept": False}, topics=["tickets"])
+            raise RuntimeError
+    assert [json.loads(m["frame"])["data"] for m in listener.received()] == [{"kept": True}]
+
+
+def test_audience_travels_with_the_message(listener):
+    audience = Audience(ticket_id=7, team_id=3, user_ids=(1, 2), staff_only=True)
+    with transaction.atomic():
+        broadcast_on_commit("comment.created", {}, topics=["tickets"], audience=audience)
+    [message] = listener.received()
+    assert message["audience"] == {"ticket_id": 7, "team_id": 3, "user_ids": (1, 2), "staff_only": True}
+    assert "audience" not in json.loads(message["frame"])
+
+
+def test_the_payload_is_taken_when_announced_not_when_sent(listener):
+    data = {"title": "before"}
+    with transaction.atomic():
+        broadcast_on_commit("ticket.updated", data, topics=["tickets"])
+        data["title"] = "mutated later in the same transaction"
+    [message] = listener.received()
+    assert json.loads(message["frame"])["data"] == {"title": "before"}
+
+
+def test_a_broken_channel_layer_does_not_fail_the_committed_change(settings, caplog):
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+    }
+    rita = make_user(Role.REQUESTER)
+    with caplog.at_level(logging.ERROR, logger="apps.core.events"):
+        ticket = tickets.ticket_create(actor=rita, title="Still saved")
+    assert ticket.pk is not None
+    assert "could not be delivered" in caplog.text
