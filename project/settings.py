@@ -169,6 +169,10 @@ R2_SECRET_ACCESS_KEY = os.environ.get("R2_SECRET_ACCESS_KEY", "").strip()
 S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "").strip() or (
     f"https://{R2_ACCOUNT_ID}.r2.cloudflarestorage.com" if R2_ACCOUNT_ID else ""
 )
+# R2 wants region "auto" in SigV4; other S3 endpoints their own region.
+S3_REGION = os.environ.get("S3_REGION", "").strip() or (
+    "auto" if ".r2.cloudflarestorage.com" in S3_ENDPOINT_URL else "us-east-1"
+)
 S3_UPLOAD_METHOD = os.environ.get("S3_UPLOAD_METHOD", "auto").strip().lower() or "auto"
 if S3_UPLOAD_METHOD not in {"auto", "post", "put"}:
     raise ImproperlyConfigured("S3_UPLOAD_METHOD must be one of auto, post, put")

@@ -1,0 +1,27 @@
+"""Who may see an attachment: whoever sees its ticket; those of internal notes only agents and admins.
+Pending or rejected uploads are visible to their uploader (and admins) only."""
+
+from apps.accounts.models import User
+from apps.attachments.models import Attachment, AttachmentStatus
+from apps.core.errors import NotFound
+from apps.tickets.permissions import access_ticket
+
+
+def access_attachment(user: User, attachment_id: int, *, for_update: bool = False) -> Attachment:
+    attachments = Attachment.objects.select_for_update() if for_update else Attachment.objects.select_related("uploaded_by")
+    attachment = attachments.filter(pk=attachment_id).first()
+    if attachment is None or not _may_see(user, attachment):
+        raise NotFound("No such attachment.")
+    try:
+        access_ticket(user, attachment.ticket_id)
+    except NotFound:
+        raise NotFound("No such attachment.") from None
+    return attachment
+
+
+def _may_see(user: User, attachment: Attachment) -> bool:
+    if attachment.internal and not user.is_staff_role:
+        return False
+    if attachment.status != AttachmentStatus.AVAILABLE:
+        return attachment.uploaded_by_id == user.pk or user.is_admin
+    return True

@@ -1,0 +1,33 @@
+from django.db.models import Prefetch
+
+from apps.accounts.models import User
+from apps.attachments.models import Attachment, AttachmentStatus
+from apps.comments.models import Comment, CommentRevision
+from apps.comments.permissions import comments_visible_on
+from apps.tickets.models import Ticket
+
+
+def with_attachments(comments):
+    """Comments with author and available attachments loaded: three queries whatever the count."""
+    available = Attachment.objects.filter(status=AttachmentStatus.AVAILABLE).select_related("uploaded_by")
+    return comments.select_related("author").prefetch_related(
+        Prefetch("attachments", queryset=available, to_attr="available_attachments")
+    )
+
+
+def ticket_comments(*, user: User, ticket: Ticket, after: int | None, limit: int) -> tuple[list[Comment], str | None]:
+    """The thread oldest first (replies carry `parent_id`), keyset-paginated by id."""
+    comments = comments_visible_on(user, ticket)
+    if after is not None:
+        comments = comments.filter(pk__gt=after)
+    page = list(with_attachments(comments).order_by("id")[: limit + 1])
+    next_cursor = str(page[limit - 1].pk) if len(page) > limit else None
+    return page[:limit], next_cursor
+
+
+def comment_for_output(comment_id: int) -> Comment:
+    return with_attachments(Comment.objects.all()).get(pk=comment_id)
+
+
+def comment_revisions(comment: Comment) -> list[CommentRevision]:
+    return list(comment.revisions.select_related("editor").order_by("replaced_at", "id"))
