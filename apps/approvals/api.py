@@ -1,3 +1,136 @@
-from ninja import Router
+from django.http import HttpRequest
+from ninja import Query, Router
+from ninja import Status as Respond
+
+from apps.approvals import delegations, selectors, services, workflows
+from apps.approvals.presenters import present_approval
+from apps.approvals.schemas import (
+    ApprovalDetailOut,
+    ApprovalListQuery,
+    ApprovalPage,
+    ApprovalStartIn,
+    CancelIn,
+    DecisionIn,
+    DelegationIn,
+    DelegationOut,
+    DelegationQuery,
+    DelegationUpdateIn,
+    StepIn,
+    WorkflowCreateIn,
+    WorkflowOut,
+    WorkflowUpdateIn,
+)
+from apps.approvals.workflows import StepSpec
+from apps.core.errors import NotFound
+from apps.core.schemas import ErrorOut
 
 router = Router(tags=["approvals"])
+
+WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _detail(user, approval_id: int) -> dict:
+    approval = selectors.approval_detail(user=user, approval_id=approval_id)
+    return present_approval(approval, viewer_id=user.pk, stands_in_for=selectors.stand_in_for(user), with_steps=True)
+
+
+def _spec(step: StepIn) -> StepSpec:
+    return StepSpec(name=step.name, approver_kind=step.approver_kind, rule=step.rule, quorum=step.quorum,
+                    approver_ids=step.approver_ids, team_id=step.team_id, role=step.role)
+
+
+def _workflow(workflow_id: int):
+    workflow = workflows.workflows_with_steps().filter(pk=workflow_id).first()
+    if workflow is None:
+        raise NotFound("No such approval workflow.")
+    return workflow
+
+
+# --- Workflows (admins define them) ---------------------------------------------------------
+
+@router.get("/approvals/workflows", response=list[WorkflowOut])
+def workflow_list(request: HttpRequest):
+    """Admins: every workflow. Agents: the active ones (to start them). Requesters: active self-service ones."""
+    return list(workflows.workflow_list(actor=request.auth))
+
+
+@router.post("/approvals/workflows", response={201: WorkflowOut, 403: ErrorOut, 422: ErrorOut})
+def workflow_create(request: HttpRequest, payload: WorkflowCreateIn):
+    data = payload.dict(exclude={"steps"})
+    data["match_type"] = data["match_type"] or ""
+    workflow = workflows.workflow_create(actor=request.auth, steps=[_spec(step) for step in payload.steps], **data)
+    return Respond(201, _workflow(workflow.pk))
+
+
+@router.patch("/approvals/workflows/{workflow_id}", response={200: WorkflowOut, **WRITE_ERRORS})
+def workflow_update(request: HttpRequest, workflow_id: int, payload: WorkflowUpdateIn):
+    changes = payload.dict(exclude_unset=True)
+    if "steps" in changes:
+        changes["steps"] = [_spec(step) for step in payload.steps]
+    workflow = workflows.workflow_update(actor=request.auth, workflow_id=workflow_id, changes=changes)
+    return _workflow(workflow.pk)
+
+
+# --- Delegations (each user manages their own) ----------------------------------------------
+
+@router.get("/approvals/delegations", response=list[DelegationOut])
+def delegation_list(request: HttpRequest, query: Query[DelegationQuery]):
+    return list(delegations.delegation_list(actor=request.auth, received=query.received))
+
+
+@router.post("/approvals/delegations", response={201: DelegationOut, 409: ErrorOut, 422: ErrorOut})
+def delegation_create(request: HttpRequest, payload: DelegationIn):
+    return Respond(201, delegations.delegation_create(actor=request.auth, **payload.dict()))
+
+
+@router.patch("/approvals/delegations/{delegation_id}", response={200: DelegationOut, **WRITE_ERRORS})
+def delegation_update(request: HttpRequest, delegation_id: int, payload: DelegationUpdateIn):
+    changes = {name: value for name, value in payload.dict(exclude_unset=True).items() if value is not None}
+    return delegations.delegation_update(actor=request.auth, delegation_id=delegation_id, changes=changes)
+
+
+@router.delete("/approvals/delegations/{delegation_id}", response={204: None, 404: ErrorOut})
+def delegation_delete(request: HttpRequest, delegation_id: int):
+    delegations.delegation_delete(actor=request.auth, delegation_id=delegation_id)
+    return Respond(204, None)
+
+
+# --- Requests -------------------------------------------------------------------------------
+
+@router.post("/tickets/{ticket_id}/approvals", response={201: ApprovalDetailOut, **WRITE_ERRORS})
+def approval_start(request: HttpRequest, ticket_id: int, payload: ApprovalStartIn):
+    """Starts a workflow on the ticket (staff of the ticket, or its requester for self-service workflows)."""
+    approval = services.approval_start(actor=request.auth, ticket_id=ticket_id, workflow_id=payload.workflow_id)
+    return Respond(201, _detail(request.auth, approval.pk))
+
+
+@router.get("/approvals", response={200: ApprovalPage, 422: ErrorOut})
+def approval_list(request: HttpRequest, query: Query[ApprovalListQuery]):
+    """`?state=pending&mine=true` is the inbox: what waits for my decision, including as a delegate."""
+    user = request.auth
+    items = selectors.approval_list(user=user, state=query.state, mine=query.mine, limit=query.limit + 1,
+                                    after_id=int(query.cursor) if query.cursor else None)
+    more = len(items) > query.limit
+    items = items[: query.limit]
+    stands_in_for = selectors.stand_in_for(user)
+    return {
+        "items": [present_approval(a, viewer_id=user.pk, stands_in_for=stands_in_for, with_steps=False) for a in items],
+        "next_cursor": str(items[-1].pk) if more else None,
+    }
+
+
+@router.get("/approvals/{approval_id}", response={200: ApprovalDetailOut, 404: ErrorOut})
+def approval_detail(request: HttpRequest, approval_id: int):
+    return _detail(request.auth, approval_id)
+
+
+@router.post("/approvals/{approval_id}/decision", response={200: ApprovalDetailOut, **WRITE_ERRORS})
+def approval_decide(request: HttpRequest, approval_id: int, payload: DecisionIn):
+    services.approval_decide(actor=request.auth, approval_id=approval_id, **payload.dict())
+    return _detail(request.auth, approval_id)
+
+
+@router.post("/approvals/{approval_id}/cancel", response={200: ApprovalDetailOut, **WRITE_ERRORS})
+def approval_cancel(request: HttpRequest, approval_id: int, payload: CancelIn | None = None):
+    services.approval_cancel(actor=request.auth, approval_id=approval_id, reason=payload.reason if payload else "")
+    return _detail(request.auth, approval_id)

@@ -1,0 +1,128 @@
+"""Admins define workflows here (steps inline). Requests are read-only: they change only through
+the services (the cancel action calls approval_cancel, so the ticket and the log follow)."""
+
+from django import forms
+from django.contrib import admin, messages
+
+from apps.approvals.models import (
+    ApprovalDecision,
+    ApprovalRequest,
+    ApprovalWorkflow,
+    Delegation,
+    RequestStep,
+    WorkflowStep,
+)
+from apps.approvals.services import approval_cancel
+from apps.approvals.workflows import StepSpec, step_spec_errors
+from apps.core.errors import DomainError
+
+
+class WorkflowStepForm(forms.ModelForm):
+    class Meta:
+        model = WorkflowStep
+        fields = ("order", "name", "approver_kind", "approver_users", "approver_team", "approver_role", "rule", "quorum")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or data.get("DELETE"):
+            return data
+        users = list(data.get("approver_users") or [])
+        team = data.get("approver_team")
+        spec = StepSpec(name=data.get("name", ""), approver_kind=data.get("approver_kind", ""), rule=data.get("rule", ""),
+                        quorum=data.get("quorum"), approver_ids=[user.pk for user in users],
+                        team_id=team.pk if team else None, role=data.get("approver_role") or "")
+        known_users = {user.pk for user in users if user.is_active}
+        known_teams = {team.pk} if team else set()
+        errors = step_spec_errors(spec, known_user_ids=known_users, known_team_ids=known_teams)
+        field_of = {"approver_ids": "approver_users", "team_id": "approver_team", "role": "approver_role"}
+        for name, message in errors.items():
+            self.add_error(field_of.get(name, name), message)
+        return data
+
+
+class WorkflowStepInline(admin.StackedInline):
+    model = WorkflowStep
+    form = WorkflowStepForm
+    extra = 0
+    min_num = 1
+    ordering = ("order",)
+    autocomplete_fields = ("approver_users", "approver_team")
+
+
+@admin.register(ApprovalWorkflow)
+class ApprovalWorkflowAdmin(admin.ModelAdmin):
+    list_display = ("name", "active", "allow_self_service", "match_type", "match_team", "step_count", "updated_at")
+    list_filter = ("active", "allow_self_service", "match_type")
+    search_fields = ("name", "description")
+    autocomplete_fields = ("match_team",)
+    inlines = [WorkflowStepInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("match_team").prefetch_related("steps")
+
+    @admin.display(description="Steps")
+    def step_count(self, workflow: ApprovalWorkflow) -> int:
+        return len(workflow.steps.all())
+
+
+class RequestStepInline(admin.TabularInline):
+    model = RequestStep
+    fields = ("order", "name", "rule", "required_approvals", "state", "opened_at", "closed_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(ApprovalRequest)
+class ApprovalRequestAdmin(admin.ModelAdmin):
+    list_display = ("id", "ticket", "workflow_name", "state", "current_step", "steps_total", "requested_by", "created_at")
+    list_filter = ("state",)
+    search_fields = ("workflow_name", "ticket__title")
+    list_select_related = ("ticket", "requested_by")
+    readonly_fields = ("ticket", "workflow", "workflow_name", "requested_by", "state", "current_step", "steps_total",
+                       "created_at", "finished_at", "cancelled_by")
+    inlines = [RequestStepInline]
+    actions = ["cancel"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description="Cancel selected pending approvals")
+    def cancel(self, request, queryset):
+        done = 0
+        for approval in queryset:
+            try:
+                approval_cancel(actor=request.user, approval_id=approval.pk, reason="Cancelled in the admin")
+                done += 1
+            except DomainError as error:
+                self.message_user(request, f"#{approval.pk}: {error.message}", messages.WARNING)
+        self.message_user(request, f"Cancelled {done} approval(s).")
+
+
+@admin.register(ApprovalDecision)
+class ApprovalDecisionAdmin(admin.ModelAdmin):
+    list_display = ("step", "approver", "decided_by", "decision", "created_at")
+    list_filter = ("decision",)
+    list_select_related = ("step", "approver", "decided_by")
+    readonly_fields = ("step", "approver", "decided_by", "decision", "comment", "created_at")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Delegation)
+class DelegationAdmin(admin.ModelAdmin):
+    list_display = ("delegator", "delegate", "starts_at", "ends_at", "note")
+    list_select_related = ("delegator", "delegate")
+    search_fields = ("delegator__email", "delegate__email")
+    autocomplete_fields = ("delegator", "delegate")
+
