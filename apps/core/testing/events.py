@@ -1,9 +1,14 @@
-"""Listen on the real channel layer, the way the websocket consumer does, to see what was broadcast."""
+"""Listen on the real channel layer, the way the websocket consumer does, to see what was broadcast.
+
+The recorder keeps one event loop running in a thread, like a server process would: Redis
+layers bind their subscriptions to the loop that made them.
+"""
 
 import asyncio
 import json
+import threading
+import time
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from apps.core.events import group_name
@@ -13,7 +18,11 @@ class EventRecorder:
     def __init__(self, *topics: str):
         self.layer = get_channel_layer()
         self.topics = topics
-        self.channel = async_to_sync(self._join)()
+        self.received: list[dict] = []
+        self.loop = asyncio.new_event_loop()
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+        self.channel = asyncio.run_coroutine_threadsafe(self._join(), self.loop).result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._receive_forever(), self.loop)
 
     async def _join(self) -> str:
         channel = await self.layer.new_channel("test.")
@@ -21,24 +30,24 @@ class EventRecorder:
             await self.layer.group_add(group_name(topic), channel)
         return channel
 
-    async def _drain(self, wait: float) -> list[dict]:
-        messages = []
+    async def _receive_forever(self) -> None:
         while True:
-            try:
-                message = await asyncio.wait_for(self.layer.receive(self.channel), timeout=wait)
-            except asyncio.TimeoutError:
-                return messages
+            message = await self.layer.receive(self.channel)
             # What a client would receive, plus the audience the consumer filters on.
-            frame = json.loads(message["frame"])
             audience = message.get("audience")
             if audience is not None:
                 audience = {**audience, "user_ids": list(audience["user_ids"])}
-            messages.append({"topic": message["topic"], "event": message["event"], "data": frame["data"],
-                             "audience": audience})
+            self.received.append({"topic": message["topic"], "event": message["event"],
+                                  "data": json.loads(message["frame"])["data"], "audience": audience})
 
-    def drain(self, wait: float = 0.2) -> list[dict]:
-        """Every message delivered so far, in order: {topic, event, data, audience}."""
-        return async_to_sync(self._drain)(wait)
+    def drain(self, wait: float = 0.3) -> list[dict]:
+        """Every message delivered so far (waiting until none arrived for `wait` seconds), in order."""
+        seen = -1
+        while seen != len(self.received):
+            seen = len(self.received)
+            time.sleep(wait)
+        messages, self.received = self.received, []
+        return messages
 
-    def events(self, wait: float = 0.2) -> list[tuple[str, str]]:
+    def events(self, wait: float = 0.3) -> list[tuple[str, str]]:
         return [(m["topic"], m["event"]) for m in self.drain(wait)]
