@@ -4,6 +4,7 @@ import App from './App.vue'
 import { router } from './router'
 import { useAuthStore } from './stores/auth'
 import { useLiveStore } from './stores/live'
+import { useApprovalsStore } from './stores/approvals'
 import { routeLiveEvents } from './live/routeEvents'
 import { DevSession } from './auth/devSession'
 import './styles.css'
@@ -26,8 +27,12 @@ async function boot(): Promise<void> {
   watch(
     () => auth.status,
     (status) => {
-      if (status === 'signed_in') live.start({ getToken: auth.getToken, onAuthLost: auth.expire })
-      else live.stop()
+      if (status === 'signed_in') {
+        live.start({ getToken: auth.getToken, onAuthLost: auth.expire })
+        void useApprovalsStore().fetchInbox()
+      } else {
+        live.stop()
+      }
     },
     { immediate: true },
   )

@@ -22,81 +22,15 @@ export type TicketListQuery = NonNullable<operations['apps_tickets_api_ticket_li
 export type TicketOrdering = NonNullable<TicketListQuery['ordering']>
 export type TicketCreate = S['TicketCreateIn']
 
-export interface Comment {
-  id: number
-  ticket_id: number
-  author: UserRef | null
-  body: string
-  body_html: string
-  internal: boolean
-  parent_id: number | null
-  created_at: string
-  edited_at: string | null
-  deleted?: boolean
-}
-
-export interface Attachment {
-  id: number
-  filename: string
-  content_type: string
-  size: number
-  status: string
-  comment_id: number | null
-  uploaded_by?: UserRef | null
-  created_at: string
-}
-
-export interface UploadInstructions {
-  method: string
-  url: string
-  fields?: Record<string, string> | null
-  headers?: Record<string, string> | null
-  expires_at: string
-}
-
-export interface AttachmentIntent {
-  attachment: Attachment
-  upload: UploadInstructions
-}
-
-export interface ApprovalDecision {
-  approver: UserRef
-  decision: string | null
-  comment: string
-  decided_at: string | null
-  on_behalf_of?: UserRef | null
-}
-
-export interface ApprovalStep {
-  id: number
-  order: number
-  name: string
-  rule: string
-  state: string
-  decisions: ApprovalDecision[]
-}
-
-export interface Approval {
-  id: number
-  state: string
-  ticket: { id: number; number: string; title: string }
-  workflow: { id: number; name: string }
-  current_step: ApprovalStep | null
-  steps?: ApprovalStep[]
-  on_behalf_of?: UserRef | null
-  created_at: string
-}
-
-export interface ApprovalWorkflow {
-  id: number
-  name: string
-  description?: string
-  active?: boolean
-}
-
-export interface Delegation {
-  id: number
-  delegate: UserRef
-  starts_at: string
-  ends_at: string
-}
+export type Comment = S['CommentOut']
+export type CommentPage = S['CommentPage']
+export type Attachment = S['AttachmentOut']
+export type UploadInstructions = S['UploadOut']
+export type AttachmentIntent = S['AttachmentIntentOut']
+export type Approval = S['ApprovalOut']
+export type ApprovalDetail = S['ApprovalDetailOut']
+export type ApprovalStep = S['StepOut']
+export type ApprovalDecision = S['DecisionEntryOut']
+export type ApprovalWorkflow = S['WorkflowOut']
+export type Delegation = S['DelegationOut']
+export type DelegationCreate = S['DelegationIn']

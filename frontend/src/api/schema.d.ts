@@ -4,6 +4,265 @@
  */
 
 export interface paths {
+    "/api/v1/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Approval List
+         * @description `?state=pending&mine=true` is the inbox: what waits for my decision, including as a delegate.
+         */
+        get: operations["apps_approvals_api_approval_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{approval_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Approval Detail */
+        get: operations["apps_approvals_api_approval_detail"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{approval_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approval Cancel */
+        post: operations["apps_approvals_api_approval_cancel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/{approval_id}/decision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Approval Decide */
+        post: operations["apps_approvals_api_approval_decide"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/delegations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Delegation List */
+        get: operations["apps_approvals_api_delegation_list"];
+        put?: never;
+        /** Delegation Create */
+        post: operations["apps_approvals_api_delegation_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/delegations/{delegation_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delegation Delete */
+        delete: operations["apps_approvals_api_delegation_delete"];
+        options?: never;
+        head?: never;
+        /** Delegation Update */
+        patch: operations["apps_approvals_api_delegation_update"];
+        trace?: never;
+    };
+    "/api/v1/approvals/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Workflow List
+         * @description Admins: every workflow. Agents: the active ones (to start them). Requesters: active self-service ones.
+         */
+        get: operations["apps_approvals_api_workflow_list"];
+        put?: never;
+        /** Workflow Create */
+        post: operations["apps_approvals_api_workflow_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/approvals/workflows/{workflow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Workflow Update */
+        patch: operations["apps_approvals_api_workflow_update"];
+        trace?: never;
+    };
+    "/api/v1/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Attachment Delete
+         * @description By the uploader or an admin; the stored object is deleted as well.
+         */
+        delete: operations["apps_attachments_api_attachment_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{attachment_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Attachment Complete
+         * @description Checks the uploaded object: it exists, has exactly the declared size and type, and its first
+         *     bytes match the type (PDF, PNG, JPEG, GIF, WebP, ZIP and Office files). Then the attachment is
+         *     `available` and announced (`attachment.available`). Otherwise the object is deleted, the
+         *     attachment `rejected`, and the answer is 422 `upload_rejected` with `details.reason`.
+         *     Repeating a successful call returns the attachment again.
+         */
+        post: operations["apps_attachments_api_attachment_complete"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{attachment_id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attachment Download
+         * @description 302 to a link valid for 5 minutes that downloads the file as an attachment with a safe filename.
+         */
+        get: operations["apps_attachments_api_attachment_download"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{attachment_id}/file": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attachment Local File
+         * @description Local storage only: the file behind a signed download link (what /download redirects to).
+         */
+        get: operations["apps_attachments_api_attachment_local_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/attachments/{attachment_id}/upload/local": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Attachment Local Upload
+         * @description Local storage only: receives the bytes, as S3 would, for the URL returned by the intent.
+         *
+         *     PUT: raw body with the given Content-Type and Content-Length. POST: multipart form with the
+         *     given fields, then `file`. Single use; refused beyond the declared size or with another type.
+         */
+        put: operations["apps_attachments_api_attachment_local_upload"];
+        /**
+         * Attachment Local Upload
+         * @description Local storage only: receives the bytes, as S3 would, for the URL returned by the intent.
+         *
+         *     PUT: raw body with the given Content-Type and Content-Length. POST: multipart form with the
+         *     given fields, then `file`. Single use; refused beyond the declared size or with another type.
+         */
+        post: operations["apps_attachments_api_attachment_local_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/dev/jwks.json": {
         parameters: {
             query?: never;
@@ -66,6 +325,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/comments/{comment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Comment Delete
+         * @description Soft delete by the author or an admin: the thread keeps a placeholder; the comment's files are deleted.
+         */
+        delete: operations["apps_comments_api_comment_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Comment Update
+         * @description The author edits the body; the previous body is kept (see `/comments/{id}/revisions`).
+         */
+        patch: operations["apps_comments_api_comment_update"];
+        trace?: never;
+    };
+    "/api/v1/comments/{comment_id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Comment Revisions
+         * @description Edit history, oldest first: agents and admins only.
+         */
+        get: operations["apps_comments_api_comment_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -78,6 +381,26 @@ export interface paths {
          * @description Database, channel layer and attachment storage status. 503 when any of them fails.
          */
         get: operations["apps_core_api_health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ping
+         * @description Liveness: answers without touching the database or other services (use /health for readiness).
+         */
+        get: operations["apps_core_api_ping"];
         put?: never;
         post?: never;
         delete?: never;
@@ -146,6 +469,26 @@ export interface paths {
         patch: operations["apps_tickets_api_ticket_update"];
         trace?: never;
     };
+    "/api/v1/tickets/{ticket_id}/approvals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approval Start
+         * @description Starts a workflow on the ticket (staff of the ticket, or its requester for self-service workflows).
+         */
+        post: operations["apps_approvals_api_approval_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/{ticket_id}/assign": {
         parameters: {
             query?: never;
@@ -157,6 +500,65 @@ export interface paths {
         put?: never;
         /** Ticket Assign */
         post: operations["apps_tickets_api_ticket_assign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Attachment List
+         * @description Available files of the ticket, oldest first (those of internal notes for agents and admins only).
+         */
+        get: operations["apps_attachments_api_attachment_list"];
+        put?: never;
+        /**
+         * Attachment Create
+         * @description Starts an upload: a `pending` attachment and instructions to send the bytes straight to storage.
+         *
+         *     Then, per `upload.method`:
+         *     - `POST`: `multipart/form-data` to `upload.url` with every entry of `upload.fields` (in order),
+         *       then the file as the last part named `file`;
+         *     - `PUT`: the raw bytes as the body of a PUT to `upload.url` with exactly `upload.headers`.
+         *
+         *     Finally `POST /attachments/{id}/complete`. Size above ATTACHMENT_MAX_BYTES or a type outside
+         *     ATTACHMENT_ALLOWED_TYPES is a 422 here; `comment_id` attaches the file to one of your comments
+         *     (files of an internal note are internal too).
+         */
+        post: operations["apps_attachments_api_attachment_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Comment List
+         * @description The conversation, oldest first; replies carry `parent_id`. Internal notes only for agents and admins.
+         *     Deleted comments stay as placeholders (`deleted: true`, empty body).
+         */
+        get: operations["apps_comments_api_comment_list"];
+        put?: never;
+        /**
+         * Comment Create
+         * @description Adds a comment (or, for agents and admins, an internal note). `@username` and `@email` mention
+         *     people: those who can read the comment start watching the ticket and get a `mention` event.
+         */
+        post: operations["apps_comments_api_comment_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -352,6 +754,93 @@ export interface components {
             /** Revoked At */
             revoked_at: string | null;
         };
+        /** ApprovalDetailOut */
+        ApprovalDetailOut: {
+            /**
+             * Awaiting Decision For
+             * @description Approvers of the current step whose decision the caller can give now (themselves or delegators)
+             */
+            awaiting_decision_for: components["schemas"]["UserOut"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            current_step: components["schemas"]["StepOut"] | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            requested_by: components["schemas"]["UserOut"];
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "approved" | "rejected" | "cancelled";
+            /** Steps */
+            steps: components["schemas"]["StepOut"][];
+            /** Steps Total */
+            steps_total: number;
+            ticket: components["schemas"]["ApprovalTicketRef"];
+            workflow: components["schemas"]["WorkflowRef"];
+        };
+        /** ApprovalListQuery */
+        ApprovalListQuery: {
+            /** Cursor */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+            /**
+             * Mine
+             * @default false
+             */
+            mine: boolean;
+            /** State */
+            state?: ("pending" | "approved" | "rejected" | "cancelled") | null;
+        };
+        /** ApprovalOut */
+        ApprovalOut: {
+            /**
+             * Awaiting Decision For
+             * @description Approvers of the current step whose decision the caller can give now (themselves or delegators)
+             */
+            awaiting_decision_for: components["schemas"]["UserOut"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            current_step: components["schemas"]["StepOut"] | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            requested_by: components["schemas"]["UserOut"];
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "approved" | "rejected" | "cancelled";
+            /** Steps Total */
+            steps_total: number;
+            ticket: components["schemas"]["ApprovalTicketRef"];
+            workflow: components["schemas"]["WorkflowRef"];
+        };
+        /** ApprovalPage */
+        ApprovalPage: {
+            /** Items */
+            items: components["schemas"]["ApprovalOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ApprovalStartIn */
+        ApprovalStartIn: {
+            /** Workflow Id */
+            workflow_id: number;
+        };
         /** ApprovalSummary */
         ApprovalSummary: {
             /** Current Step */
@@ -365,6 +854,17 @@ export interface components {
             /** Workflow */
             workflow: string;
         };
+        /** ApprovalTicketRef */
+        ApprovalTicketRef: {
+            /** Id */
+            id: number;
+            /** Number */
+            number: string;
+            /** Status */
+            status: string;
+            /** Title */
+            title: string;
+        };
         /** AssignIn */
         AssignIn: {
             /**
@@ -372,6 +872,284 @@ export interface components {
              * @description An agent of the ticket's team, an admin, or null to unassign
              */
             assignee_id: number | null;
+        };
+        /** AttachmentCreateIn */
+        AttachmentCreateIn: {
+            /**
+             * Comment Id
+             * @description One of your own comments on this ticket
+             */
+            comment_id?: number | null;
+            /**
+             * Content Type
+             * @description Must be in ATTACHMENT_ALLOWED_TYPES
+             */
+            content_type: string;
+            /**
+             * Filename
+             * @description Shown to people; never used as a path
+             */
+            filename: string;
+            /**
+             * Size
+             * @description Exact size in bytes (at most ATTACHMENT_MAX_BYTES); checked on completion
+             */
+            size: number;
+        };
+        /** AttachmentIntentOut */
+        AttachmentIntentOut: {
+            attachment: components["schemas"]["AttachmentOut"];
+            upload: components["schemas"]["UploadOut"];
+        };
+        /** AttachmentOut */
+        AttachmentOut: {
+            /** Comment Id */
+            comment_id: number | null;
+            /** Completed At */
+            completed_at: string | null;
+            /** Content Type */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Filename
+             * @description Display name only; the stored key is server-generated
+             */
+            filename: string;
+            /** Id */
+            id: number;
+            /**
+             * Internal
+             * @description Belongs to an internal note: visible to agents and admins only
+             */
+            internal: boolean;
+            /**
+             * Size
+             * @description Bytes
+             */
+            size: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "available" | "rejected";
+            /** Ticket Id */
+            ticket_id: number;
+            uploaded_by: components["schemas"]["UserOut"] | null;
+        };
+        /** CancelIn */
+        CancelIn: {
+            /**
+             * Reason
+             * @default
+             */
+            reason: string;
+        };
+        /** CommentCreateIn */
+        CommentCreateIn: {
+            /**
+             * Body
+             * @description Plain text / Markdown, stored as written
+             */
+            body: string;
+            /**
+             * Internal
+             * @description Internal note: agents and admins only, never shown to requesters
+             * @default false
+             */
+            internal: boolean;
+            /**
+             * Parent Id
+             * @description Reply to this top-level comment (one level). A reply to an internal note is internal.
+             */
+            parent_id?: number | null;
+        };
+        /** CommentListQuery */
+        CommentListQuery: {
+            /**
+             * Cursor
+             * @description `next_cursor` of the previous page
+             */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 100
+             */
+            limit: number;
+        };
+        /** CommentOut */
+        CommentOut: {
+            /**
+             * Attachments
+             * @description Available files attached to this comment
+             */
+            attachments: components["schemas"]["AttachmentOut"][];
+            author: components["schemas"]["UserOut"] | null;
+            /**
+             * Body
+             * @description As written; empty once deleted
+             */
+            body: string;
+            /**
+             * Body Html
+             * @description Rendered Markdown, sanitised on the server: safe to insert as HTML
+             */
+            body_html: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Deleted
+             * @description A placeholder that keeps the thread; body and attachments are gone
+             */
+            deleted: boolean;
+            /** Edited At */
+            edited_at: string | null;
+            /** Id */
+            id: number;
+            /** Internal */
+            internal: boolean;
+            /** Parent Id */
+            parent_id: number | null;
+            /** Ticket Id */
+            ticket_id: number;
+        };
+        /** CommentPage */
+        CommentPage: {
+            /** Items */
+            items: components["schemas"]["CommentOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last one
+             */
+            next_cursor: string | null;
+        };
+        /** CommentRevisionOut */
+        CommentRevisionOut: {
+            /**
+             * Body
+             * @description The body before this edit
+             */
+            body: string;
+            editor: components["schemas"]["UserOut"] | null;
+            /**
+             * Replaced At
+             * Format: date-time
+             */
+            replaced_at: string;
+        };
+        /** CommentUpdateIn */
+        CommentUpdateIn: {
+            /** Body */
+            body: string;
+        };
+        /** DecisionEntryOut */
+        DecisionEntryOut: {
+            approver: components["schemas"]["UserOut"];
+            /** Comment */
+            comment: string;
+            /** Decided At */
+            decided_at: string | null;
+            decided_by: components["schemas"]["UserOut"] | null;
+            /** Decision */
+            decision: ("approve" | "reject") | null;
+            /** @description The approver a delegate decided for (null when not delegated) */
+            on_behalf_of: components["schemas"]["UserOut"] | null;
+        };
+        /**
+         * DecisionIn
+         * @description A comment is required to reject (422 on `comment` otherwise).
+         */
+        DecisionIn: {
+            /**
+             * Comment
+             * @default
+             */
+            comment: string;
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "reject";
+            /**
+             * On Behalf Of
+             * @description Approver id to decide for as their delegate; needed only when you stand in for several
+             */
+            on_behalf_of?: number | null;
+            /**
+             * Step Id
+             * @description The step the client saw; 409 if it is no longer current
+             */
+            step_id?: number | null;
+        };
+        /** DelegationIn */
+        DelegationIn: {
+            /** Delegate Id */
+            delegate_id: number;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /**
+             * Note
+             * @default
+             */
+            note: string;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+        };
+        /** DelegationOut */
+        DelegationOut: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            delegate: components["schemas"]["UserOut"];
+            delegator: components["schemas"]["UserOut"];
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at: string;
+            /** Id */
+            id: number;
+            /** Note */
+            note: string;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at: string;
+        };
+        /** DelegationQuery */
+        DelegationQuery: {
+            /**
+             * Received
+             * @description List delegations given to me instead of those I gave
+             * @default false
+             */
+            received: boolean;
+        };
+        /** DelegationUpdateIn */
+        DelegationUpdateIn: {
+            /** Ends At */
+            ends_at?: string | null;
+            /** Note */
+            note?: string | null;
+            /** Starts At */
+            starts_at?: string | null;
         };
         /** DevTokenIn */
         DevTokenIn: {
@@ -450,6 +1228,68 @@ export interface components {
             teams: components["schemas"]["TeamRef"][];
             /** Username */
             username: string;
+        };
+        /**
+         * StepIn
+         * @description approver_kind decides which of approver_ids / team_id / role is used (team_lead needs none).
+         */
+        StepIn: {
+            /** Approver Ids */
+            approver_ids?: number[];
+            /**
+             * Approver Kind
+             * @enum {string}
+             */
+            approver_kind: "users" | "team" | "team_lead" | "role";
+            /** Name */
+            name: string;
+            /** Quorum */
+            quorum?: number | null;
+            /**
+             * Role
+             * @default
+             */
+            role: ("requester" | "agent" | "admin") | "";
+            /**
+             * Rule
+             * @default all
+             * @enum {string}
+             */
+            rule: "all" | "any" | "quorum";
+            /** Team Id */
+            team_id?: number | null;
+        };
+        /** StepOut */
+        StepOut: {
+            /** Approvals */
+            approvals: number;
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Decisions
+             * @description One entry per approver, decided or not
+             */
+            decisions: components["schemas"]["DecisionEntryOut"][];
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Opened At */
+            opened_at: string | null;
+            /** Order */
+            order: number;
+            /** Required Approvals */
+            required_approvals: number;
+            /**
+             * Rule
+             * @enum {string}
+             */
+            rule: "all" | "any" | "quorum";
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "waiting" | "pending" | "approved" | "rejected" | "skipped";
         };
         /** TeamOut */
         TeamOut: {
@@ -721,6 +1561,40 @@ export interface components {
              */
             status: "new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed";
         };
+        /** UploadOut */
+        UploadOut: {
+            /**
+             * Expires At
+             * Format: date-time
+             * @description The upload URL stops working at this time (15 minutes at most)
+             */
+            expires_at: string;
+            /**
+             * Fields
+             * @description Form fields for POST, in this order
+             */
+            fields?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Headers
+             * @description Headers for PUT; they are signed (Content-Length is set by browsers themselves)
+             */
+            headers?: {
+                [key: string]: string;
+            } | null;
+            /**
+             * Method
+             * @description POST: send multipart/form-data with every `fields` entry first, then the file as `file`. PUT: send the raw bytes as the body with exactly the `headers` given.
+             * @enum {string}
+             */
+            method: "POST" | "PUT";
+            /**
+             * Url
+             * @description Absolute URL of the storage endpoint (S3/R2, or this app for local storage)
+             */
+            url: string;
+        };
         /** UserOut */
         UserOut: {
             /** Email */
@@ -747,6 +1621,120 @@ export interface components {
              */
             search: string;
         };
+        /** WorkflowCreateIn */
+        WorkflowCreateIn: {
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /**
+             * Allow Self Service
+             * @description The ticket's requester may start it on their own ticket
+             * @default false
+             */
+            allow_self_service: boolean;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Match Team Id
+             * @description Only tickets of this team may use the workflow
+             */
+            match_team_id?: number | null;
+            /**
+             * Match Type
+             * @description Only tickets of this type may use the workflow
+             */
+            match_type?: ("incident" | "service_request" | "change" | "question") | null;
+            /** Name */
+            name: string;
+            /** Steps */
+            steps: components["schemas"]["StepIn"][];
+        };
+        /** WorkflowOut */
+        WorkflowOut: {
+            /** Active */
+            active: boolean;
+            /** Allow Self Service */
+            allow_self_service: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Description */
+            description: string;
+            /** Id */
+            id: number;
+            match_team: components["schemas"]["TeamRef"] | null;
+            /** Match Type */
+            match_type: string | null;
+            /** Name */
+            name: string;
+            /** Steps */
+            steps: components["schemas"]["WorkflowStepOut"][];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** WorkflowRef */
+        WorkflowRef: {
+            /** Id */
+            id: number | null;
+            /** Name */
+            name: string;
+        };
+        /** WorkflowStepOut */
+        WorkflowStepOut: {
+            /**
+             * Approver Kind
+             * @enum {string}
+             */
+            approver_kind: "users" | "team" | "team_lead" | "role";
+            /** Approvers */
+            approvers: components["schemas"]["UserOut"][];
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Order */
+            order: number;
+            /** Quorum */
+            quorum: number | null;
+            /** Role */
+            role: string;
+            /**
+             * Rule
+             * @enum {string}
+             */
+            rule: "all" | "any" | "quorum";
+            team: components["schemas"]["TeamRef"] | null;
+        };
+        /**
+         * WorkflowUpdateIn
+         * @description Only the fields sent change; `steps`, when sent, replaces every step (running requests keep theirs).
+         */
+        WorkflowUpdateIn: {
+            /** Active */
+            active?: boolean | null;
+            /** Allow Self Service */
+            allow_self_service?: boolean | null;
+            /** Description */
+            description?: string | null;
+            /** Match Team Id */
+            match_team_id?: number | null;
+            /** Match Type */
+            match_type?: ("incident" | "service_request" | "change" | "question") | null;
+            /** Name */
+            name?: string | null;
+            /** Steps */
+            steps?: components["schemas"]["StepIn"][] | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -756,6 +1744,765 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    apps_approvals_api_approval_list: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+                mine?: boolean;
+                state?: ("pending" | "approved" | "rejected" | "cancelled") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_approvals_api_approval_detail: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                approval_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalDetailOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_approvals_api_approval_cancel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                approval_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CancelIn"] | null;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalDetailOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_approvals_api_approval_decide: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                approval_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DecisionIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalDetailOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_approvals_api_delegation_list: {
+        parameters: {
+            query?: {
+                /** @description List delegations given to me instead of those I gave */
+                received?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DelegationOut"][];
+                };
+            };
+        };
+    };
+    apps_approvals_api_delegation_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DelegationOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_approvals_api_delegation_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delegation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_approvals_api_delegation_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                delegation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DelegationUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DelegationOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_approvals_api_workflow_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowOut"][];
+                };
+            };
+        };
+    };
+    apps_approvals_api_workflow_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkflowCreateIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_approvals_api_workflow_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkflowUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_attachments_api_attachment_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_attachments_api_attachment_complete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_attachments_api_attachment_download: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Found */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_attachments_api_attachment_local_file: {
+        parameters: {
+            query: {
+                sig: string;
+            };
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_attachments_api_attachment_local_upload: {
+        parameters: {
+            query: {
+                sig: string;
+            };
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_attachments_api_attachment_local_upload: {
+        parameters: {
+            query: {
+                sig: string;
+            };
+            header?: never;
+            path: {
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     apps_core_api_dev_jwks: {
         parameters: {
             query?: never;
@@ -858,6 +2605,146 @@ export interface operations {
             };
         };
     };
+    apps_comments_api_comment_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_comments_api_comment_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_comments_api_comment_revisions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                comment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentRevisionOut"][];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     apps_core_api_health: {
         parameters: {
             query?: never;
@@ -883,6 +2770,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthOut"];
+                };
+            };
+        };
+    };
+    apps_core_api_ping: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
         };
@@ -1127,6 +3036,68 @@ export interface operations {
             };
         };
     };
+    apps_approvals_api_approval_start: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApprovalStartIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApprovalDetailOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     apps_tickets_api_ticket_assign: {
         parameters: {
             query?: never;
@@ -1149,6 +3120,214 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_attachments_api_attachment_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentOut"][];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_attachments_api_attachment_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AttachmentCreateIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentIntentOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Service Unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_comments_api_comment_list: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentPage"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_comments_api_comment_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentCreateIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentOut"];
                 };
             };
             /** @description Forbidden */

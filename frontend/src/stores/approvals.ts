@@ -1,13 +1,14 @@
 import { defineStore } from 'pinia'
 import { computed, reactive, ref } from 'vue'
 import { api, unwrap, ApiError } from '@/api/client'
-import type { Approval, ApprovalWorkflow, Delegation } from '@/api/models'
+import type { Approval, ApprovalDetail, ApprovalWorkflow, Delegation, DelegationCreate } from '@/api/models'
 
 export type Decision = 'approve' | 'reject'
 
 /** My approvals inbox, normalised by id, with optimistic decisions rolled back on conflict. */
 export const useApprovalsStore = defineStore('approvals', () => {
   const byId = reactive<Record<number, Approval>>({})
+  const details = reactive<Record<number, ApprovalDetail>>({})
   const inbox = ref<number[]>([])
   const loading = ref(false)
   const error = ref('')
@@ -21,8 +22,10 @@ export const useApprovalsStore = defineStore('approvals', () => {
     loading.value = true
     error.value = ''
     try {
-      const page = await unwrap(api.GET('/api/v1/approvals', { params: { query: { state: 'pending', mine: true } } }))
-      const items = Array.isArray(page) ? page : page.items
+      const page = await unwrap(
+        api.GET('/api/v1/approvals', { params: { query: { state: 'pending', mine: true, limit: 100 } } }),
+      )
+      const items = page.items
       items.forEach((a) => (byId[a.id] = a))
       inbox.value = items.map((a) => a.id)
     } catch (e) {
@@ -32,9 +35,9 @@ export const useApprovalsStore = defineStore('approvals', () => {
     }
   }
 
-  async function fetchOne(id: number): Promise<Approval> {
+  async function fetchOne(id: number): Promise<ApprovalDetail> {
     const approval = await unwrap(api.GET('/api/v1/approvals/{approval_id}', { params: { path: { approval_id: id } } }))
-    byId[id] = approval
+    details[id] = approval
     return approval
   }
 
@@ -64,8 +67,7 @@ export const useApprovalsStore = defineStore('approvals', () => {
   }
 
   async function fetchWorkflows(): Promise<void> {
-    const page = await unwrap(api.GET('/api/v1/approvals/workflows'))
-    workflows.value = (Array.isArray(page) ? page : page.items).filter((w) => w.active !== false)
+    workflows.value = (await unwrap(api.GET('/api/v1/approvals/workflows'))).filter((w) => w.active)
   }
 
   async function start(ticketId: number, workflowId: number): Promise<void> {
@@ -78,15 +80,14 @@ export const useApprovalsStore = defineStore('approvals', () => {
   }
 
   async function cancel(id: number): Promise<void> {
-    await unwrap(api.POST('/api/v1/approvals/{approval_id}/cancel', { params: { path: { approval_id: id } } }))
+    await unwrap(api.POST('/api/v1/approvals/{approval_id}/cancel', { params: { path: { approval_id: id } }, body: null }))
   }
 
   async function fetchDelegations(): Promise<void> {
-    const page = await unwrap(api.GET('/api/v1/approvals/delegations'))
-    delegations.value = Array.isArray(page) ? page : page.items
+    delegations.value = await unwrap(api.GET('/api/v1/approvals/delegations', { params: { query: {} } }))
   }
 
-  async function createDelegation(body: { delegate_id: number; starts_at: string; ends_at: string }): Promise<void> {
+  async function createDelegation(body: DelegationCreate): Promise<void> {
     const created = await unwrap(api.POST('/api/v1/approvals/delegations', { body }))
     delegations.value = [...delegations.value, created]
   }
@@ -100,6 +101,7 @@ export const useApprovalsStore = defineStore('approvals', () => {
 
   return {
     byId,
+    details,
     inbox,
     inboxItems,
     loading,

@@ -35,7 +35,7 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     const page = await unwrap(
       api.GET('/api/v1/tickets/{ticket_id}/attachments', { params: { path: { ticket_id: ticketId } } }),
     )
-    byTicket[ticketId] = Array.isArray(page) ? page : page.items
+    byTicket[ticketId] = page
   }
 
   function job(key: number): UploadJob | undefined {

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { reactive } from 'vue'
 import { api, unwrap } from '@/api/client'
-import type { Comment } from '@/api/models'
+import type { Comment, CommentPage } from '@/api/models'
 
 export interface NewComment {
   body: string
@@ -20,11 +20,19 @@ export const useCommentsStore = defineStore('comments', () => {
     if (ids && !ids.includes(comment.id)) ids.push(comment.id)
   }
 
+  /** The whole conversation: every cursor page, oldest first. */
   async function fetchForTicket(ticketId: number): Promise<void> {
-    const page = await unwrap(
-      api.GET('/api/v1/tickets/{ticket_id}/comments', { params: { path: { ticket_id: ticketId } } }),
-    )
-    const items = Array.isArray(page) ? page : page.items
+    const items: Comment[] = []
+    let cursor: string | null = null
+    do {
+      const page: CommentPage = await unwrap(
+        api.GET('/api/v1/tickets/{ticket_id}/comments', {
+          params: { path: { ticket_id: ticketId }, query: { limit: 100, ...(cursor ? { cursor } : {}) } },
+        }),
+      )
+      items.push(...page.items)
+      cursor = page.next_cursor
+    } while (cursor)
     items.forEach((c) => (byId[c.id] = c))
     byTicket[ticketId] = items.map((c) => c.id)
   }
