@@ -122,10 +122,11 @@ describe('comments store', () => {
   const comment = (id: number, parent: number | null = null, internal = false): Comment =>
     ({ id, ticket_id: 5, author: user(1), body: `c${id}`, body_html: `<p>c${id}</p>`, internal, parent_id: parent, created_at: '2026-01-01T00:00:00Z', edited_at: null }) as Comment
 
-  it('builds a one-level thread and takes live comments once', async () => {
-    fetchMock.mockResolvedValueOnce(json([comment(1), comment(2, 1)]))
+  it('loads every page, builds a one-level thread and takes live comments once', async () => {
+    fetchMock.mockResolvedValueOnce(json({ items: [comment(1)], next_cursor: 'c1' })).mockResolvedValueOnce(json({ items: [comment(2, 1)], next_cursor: null }))
     const store = useCommentsStore()
     await store.fetchForTicket(5)
+    expect(new URL(requestOf(1).url).searchParams.get('cursor')).toBe('c1')
     store.add(comment(3, null, true))
     store.add(comment(3, null, true))
     store.add(comment(4, 1))
@@ -140,9 +141,12 @@ describe('approvals store', () => {
     ({ id, state: 'pending', ticket: { id, number: `HD-${id}`, title: 't' }, workflow: { id: 1, name: 'Manager approval' }, current_step: null, created_at: '2026-01-01T00:00:00Z' }) as Approval
 
   async function loaded() {
-    fetchMock.mockResolvedValueOnce(json([approval(1), approval(2), approval(3)]))
+    fetchMock.mockResolvedValueOnce(json({ items: [approval(1), approval(2), approval(3)], next_cursor: null }))
     const store = useApprovalsStore()
     await store.fetchInbox()
+    const query = new URL(requestOf(0).url).searchParams
+    expect([query.get('state'), query.get('mine')]).toEqual(['pending', 'true'])
+    expect(store.pendingCount).toBe(3)
     return store
   }
 
@@ -163,7 +167,7 @@ describe('approvals store', () => {
     const store = await loaded()
     fetchMock
       .mockResolvedValueOnce(json({ code: 'already_decided', message: 'Already decided.', details: {} }, 409))
-      .mockResolvedValueOnce(json([approval(1), approval(2), approval(3)]))
+      .mockResolvedValueOnce(json({ items: [approval(1), approval(2), approval(3)], next_cursor: null }))
     const error = await store.decide(2, 'reject', 'no').catch((e: unknown) => e)
     expect(error).toBeInstanceOf(ApiError)
     expect(store.inbox).toEqual([1, 2, 3])
