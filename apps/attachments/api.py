@@ -37,7 +37,7 @@ def attachment_create(request: HttpRequest, ticket_id: int, payload: AttachmentC
     attachment, target = services.attachment_create(
         actor=request.auth, ticket_id=ticket_id, absolute_url=request.build_absolute_uri, **payload.dict()
     )
-    return Respond(201, {"attachment": services.attachment_payload(attachment), "upload": asdict(target)})
+    return Respond(201, {"attachment": selectors.attachment_for_output(attachment.pk), "upload": asdict(target)})
 
 
 @router.post("/attachments/{attachment_id}/complete", response={200: AttachmentOut, **WRITE_ERRORS})
@@ -49,7 +49,7 @@ def attachment_complete(request: HttpRequest, attachment_id: int):
     Repeating a successful call returns the attachment again.
     """
     attachment = services.attachment_complete(actor=request.auth, attachment_id=attachment_id)
-    return services.attachment_payload(attachment)
+    return selectors.attachment_for_output(attachment.pk)
 
 
 @router.get("/tickets/{ticket_id}/attachments", response={200: list[AttachmentOut], 404: ErrorOut})

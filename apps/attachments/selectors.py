@@ -15,6 +15,10 @@ def ticket_attachments(*, user: User, ticket: Ticket) -> list[Attachment]:
     return list(attachments.select_related("uploaded_by").order_by("id"))
 
 
+def attachment_for_output(attachment_id: int) -> Attachment:
+    return Attachment.objects.select_related("uploaded_by").get(pk=attachment_id)
+
+
 def attachment_download_url(*, user: User, attachment_id: int, absolute_url: AbsoluteUrl) -> str:
     """A short-lived link that downloads the file as an attachment (never displayed inline)."""
     from apps.attachments.services import file_of

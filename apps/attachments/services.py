@@ -163,8 +163,9 @@ def _verify_and_record(*, actor: User, attachment_id: int) -> tuple[Attachment, 
 def attachment_payload(attachment: Attachment) -> dict:
     from apps.attachments.schemas import AttachmentOut
 
-    fresh = Attachment.objects.select_related("uploaded_by").get(pk=attachment.pk)
-    return AttachmentOut.from_orm(fresh).model_dump(mode="json")
+    from apps.attachments.selectors import attachment_for_output
+
+    return AttachmentOut.from_orm(attachment_for_output(attachment.pk)).model_dump(mode="json")
 
 
 def _announce(event: str, attachment: Attachment, ticket: Ticket, actor: User, payload: dict | None = None) -> None:
