@@ -19,7 +19,8 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+    # Empty means unset, as for the other helpers (compose passes unset variables as "").
+    return [item.strip() for item in (os.environ.get(name) or default).split(",") if item.strip()]
 
 
 def env_int(name: str, default: int) -> int:
