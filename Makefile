@@ -1,0 +1,87 @@
+# `make run` sets everything up on a fresh machine (Python 3.11 + Node 20) and serves the app;
+# `make test` runs every test suite. Steps that are already up to date are skipped (stamps).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+HAS_FRONTEND := $(wildcard frontend/package.json)
+FRONTEND_SOURCES := $(shell find frontend -type f -not -path 'frontend/node_modules/*' \
+	-not -path 'frontend/dist/*' -not -path 'frontend/test-results/*' 2>/dev/null)
+# make run: SQLite under data/, the in-memory channel layer, dev sign-in; whatever the shell or .env say.
+RUN_ENV := DEBUG=1 AUTH_DEV_LOGIN=1 DATABASE_URL= REDIS_URL=
+# Settings need DEBUG=1 (or a production SECRET_KEY) just to load for manage.py chores.
+CHORE_ENV := DEBUG=1 AUTH_DEV_LOGIN=0
+
+.PHONY: help venv spa run test test-backend test-frontend
+help:
+	@echo "make run   set up (venv, SPA build, migrate, demo data) and serve http://$(HOST):$(PORT)"
+	@echo "make test  backend tests (SQLite, or PostgreSQL/Redis via DATABASE_URL/REDIS_URL), then the SPA's"
+
+# --- setup ------------------------------------------------------------------------------------
+$(VENV)/.stamp-requirements: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.stamp-requirements
+
+ifneq ($(HAS_FRONTEND),)
+frontend/node_modules/.stamp-npm-ci: frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/.stamp-build: frontend/node_modules/.stamp-npm-ci $(FRONTEND_SOURCES)
+	cd frontend && npm run build
+	touch $@
+
+spa: frontend/dist/.stamp-build
+else
+spa:
+	@echo "frontend/package.json not found: skipping the SPA build"
+endif
+
+# --- run --------------------------------------------------------------------------------------
+run: venv spa
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py seed_demo
+	@echo "Helpdesk on http://$(HOST):$(PORT)  (API docs /api/v1/docs, admin /admin/)"
+	$(RUN_ENV) exec $(VENV)/bin/uvicorn project.asgi:application --host $(HOST) --port $(PORT)
+
+# --- test -------------------------------------------------------------------------------------
+test: test-backend test-frontend
+
+test-backend: venv
+	$(PY) -m pytest
+
+# Each check the SPA's package.json defines runs (frontend/README.md); `npm run e2e` gets a
+# fresh server with demo data (apps/core/testing/servers.py) and Debian's chromium.
+npm_script = $(if $(HAS_FRONTEND),$(shell grep -q '"$(1)":' frontend/package.json && echo $(2)))
+FRONTEND_CHECKS := $(call npm_script,test:unit,test-unit) $(call npm_script,check:api,check-api) \
+	$(call npm_script,e2e,e2e)
+
+.PHONY: test-unit check-api e2e ensure-chromium
+test-frontend: $(FRONTEND_CHECKS)
+	@$(if $(FRONTEND_CHECKS),true,echo "no SPA checks to run")
+
+test-unit: frontend/node_modules/.stamp-npm-ci
+	cd frontend && npm run test:unit
+
+# The drift check: the committed src/api/schema.d.ts must match the API's current OpenAPI schema.
+check-api: venv frontend/node_modules/.stamp-npm-ci
+	mkdir -p data
+	$(CHORE_ENV) $(PY) manage.py export_openapi_schema --api project.api.api --output data/openapi.json
+	cd frontend && OPENAPI_FILE=../data/openapi.json npm run check:api
+
+e2e: venv spa ensure-chromium
+	$(PY) -m apps.core.testing.servers -- npm --prefix frontend run e2e
+
+ensure-chromium:
+	@if [ -n "$${E2E_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "e2e needs Debian's chromium: sudo apt-get install -y chromium" >&2; exit 1; fi; \
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
