@@ -67,7 +67,7 @@ async function signIn(page, email) {
   await page.waitForURL(/\/sign-in\?next=/)
   await page.locator(`button[data-email="${email}"]`).click()
   await page.waitForURL(/\/tickets$/)
-  await page.getByTestId('current-user').waitFor()
+  await page.getByTestId('current-user').waitFor({ state: 'attached' })
   await page.locator('.live-dot--open').waitFor()
 }
 
@@ -165,7 +165,7 @@ step('the agent adds an internal note and a public reply', async () => {
 
 step('the agent starts the approval', async () => {
   const page = pages.agent
-  await page.getByLabel('Start an approval').selectOption({ label: WORKFLOW })
+  await page.getByLabel('Approval workflow').selectOption({ label: WORKFLOW })
   await page.getByRole('button', { name: 'Request approval' }).click()
   await page.getByTestId('approval-state').filter({ hasText: 'Pending' }).waitFor()
   await page.getByTestId('ticket-status').filter({ hasText: 'Pending approval' }).waitFor()
