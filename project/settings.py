@@ -133,11 +133,21 @@ IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 # --- Redis: channel layer and cache -------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+# Channel layer over Redis: "pubsub" (RedisPubSubChannelLayer) or "lists" (RedisChannelLayer).
+# README "Live updates" has the measurement behind the default.
+CHANNEL_LAYER_REDIS_KIND = os.environ.get("CHANNEL_LAYER_REDIS_KIND", "").strip().lower() or "pubsub"
+if CHANNEL_LAYER_REDIS_KIND not in {"pubsub", "lists"}:
+    raise ImproperlyConfigured("CHANNEL_LAYER_REDIS_KIND must be 'pubsub' or 'lists'")
+# Namespaces group and channel names in Redis (pub/sub ignores the database number in REDIS_URL).
+CHANNEL_LAYER_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "").strip() or "helpdesk"
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "BACKEND": {
+                "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "lists": "channels_redis.core.RedisChannelLayer",
+            }[CHANNEL_LAYER_REDIS_KIND],
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
