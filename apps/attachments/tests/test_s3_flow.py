@@ -110,16 +110,17 @@ def test_completing_before_uploading_is_rejected(api, requester, ticket, method,
     _reject(api, requester, started["attachment"]["id"], s3_storage, "not_uploaded")
 
 
-def test_delete_removes_the_object(api, requester, ticket, method, s3_storage):
+def test_delete_removes_the_object(api, requester, ticket, method, s3_storage, django_capture_on_commit_callbacks):
     started = intent(api, requester, ticket, filename="a.pdf", content_type="application/pdf", size=len(PDF))
     send(started["upload"], PDF)
     attachment_id = started["attachment"]["id"]
     assert api(requester).post(f"attachments/{attachment_id}/complete").status_code == 200
     key = Attachment.objects.get(pk=attachment_id).key
     assert object_exists(s3_storage, key)
-    with_commit = api(requester).delete(f"attachments/{attachment_id}")
-    assert with_commit.status_code == 204
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api(requester).delete(f"attachments/{attachment_id}").status_code == 204
     assert not Attachment.objects.filter(pk=attachment_id).exists()
+    assert not object_exists(s3_storage, key)
 
 
 def test_health_checks_the_bucket(api, settings, s3_storage):
