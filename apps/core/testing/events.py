@@ -32,7 +32,12 @@ class EventRecorder:
 
     async def _receive_forever(self) -> None:
         while True:
-            message = await self.layer.receive(self.channel)
+            try:
+                # Short waits: the in-memory layer's queue is woken only from its own loop's thread,
+                # and services send from another one; polling picks such messages up.
+                message = await asyncio.wait_for(self.layer.receive(self.channel), timeout=0.05)
+            except asyncio.TimeoutError:
+                continue
             # What a client would receive, plus the audience the consumer filters on.
             audience = message.get("audience")
             if audience is not None:
