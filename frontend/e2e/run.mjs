@@ -226,6 +226,7 @@ step('phone-sized screens render (375 px)', async (browser) => {
   expect(width <= 375, `no horizontal scrolling on the list (scrollWidth ${width})`)
   await page.goto(story.url)
   await page.getByRole('heading', { name: story.title }).waitFor()
+  await page.getByTestId('comment').filter({ hasText: story.reply }).waitFor()
   await screenshot(page, 'phone-ticket-detail')
   const detailWidth = await page.evaluate(() => document.documentElement.scrollWidth)
   expect(detailWidth <= 375, `no horizontal scrolling on the detail (scrollWidth ${detailWidth})`)

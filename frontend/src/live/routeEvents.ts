@@ -1,53 +1,49 @@
-import type { Attachment, Comment, Ticket, UserRef } from '@/api/models'
+import type { Attachment, Comment, Ticket } from '@/api/models'
+import { label } from '@/api/types'
 import type { EventFrame } from './socket'
-import { useAuthStore } from '@/stores/auth'
-import { useTicketsStore } from '@/stores/tickets'
-import { useCommentsStore } from '@/stores/comments'
 import { useApprovalsStore } from '@/stores/approvals'
 import { useAttachmentsStore } from '@/stores/attachments'
+import { useAuthStore } from '@/stores/auth'
+import { useCommentsStore } from '@/stores/comments'
+import { usePeopleStore } from '@/stores/people'
+import { useTicketsStore } from '@/stores/tickets'
 import { useToastStore } from '@/stores/toasts'
 
 type Data = Record<string, unknown>
 
-function isObject(value: unknown): value is Data {
-  return typeof value === 'object' && value !== null
+interface LiveSource {
+  onEvent: (listener: (frame: EventFrame) => void) => () => void
+  onReconnect: (listener: () => void) => () => void
 }
 
-function asTicket(data: Data): Ticket | null {
-  const candidate = isObject(data.ticket) ? data.ticket : data
-  return typeof candidate.id === 'number' && typeof candidate.number === 'string' ? (candidate as unknown as Ticket) : null
+function obj(value: unknown): Data | null {
+  return typeof value === 'object' && value !== null ? (value as Data) : null
 }
 
-function asComment(data: Data): Comment | null {
-  const candidate = isObject(data.comment) ? data.comment : data
-  return typeof candidate.id === 'number' && typeof candidate.ticket_id === 'number'
-    ? (candidate as unknown as Comment)
-    : null
+function num(value: unknown): number | null {
+  return typeof value === 'number' ? value : null
 }
 
-function actorOf(data: Data): UserRef | null {
-  const actor = data.actor ?? data.author ?? (isObject(data.comment) ? data.comment.author : null)
-  return isObject(actor) && typeof actor.id === 'number' ? (actor as unknown as UserRef) : null
-}
-
+/** The ticket an event concerns: from its payload, or from a `ticket:<id>` topic. */
 function ticketIdOf(frame: EventFrame): number | null {
-  const data = frame.data
-  for (const v of [data.ticket_id, isObject(data.ticket) ? data.ticket.id : undefined]) {
-    if (typeof v === 'number') return v
-  }
+  const d = frame.data
+  const id =
+    num(obj(d.ticket)?.id) ?? num(d.ticket_id) ?? num(obj(d.approval)?.ticket_id) ?? num(obj(d.comment)?.ticket_id)
+  if (id !== null) return id
   const m = /^ticket:(\d+)$/.exec(frame.topic)
   return m ? Number(m[1]) : null
 }
 
-function name(user: UserRef | null): string {
-  return user ? user.name || user.email : 'Someone'
-}
-
-/** Where each websocket event lands: the stores (normalised by id) and a toast for others' changes. */
-export function routeLiveEvents(live: { onEvent: (l: (f: EventFrame) => void) => () => void; onReconnect: (l: () => void) => () => void }): void {
+/**
+ * Where each websocket event lands: stores (normalised by id, so the same event arriving on
+ * several topics is harmless), a refetch of what is on screen when the payload is partial,
+ * and one toast per change made by someone else.
+ */
+export function routeLiveEvents(live: LiveSource): void {
   const refetching = new Map<number, ReturnType<typeof setTimeout>>()
+  const toasted = new Map<string, number>()
 
-  /** Coalesce bursts of events on one ticket into a single refetch of what is on screen. */
+  /** Coalesce bursts of events on one ticket into one refetch of the open detail. */
   function refreshTicket(id: number): void {
     const tickets = useTicketsStore()
     if (!tickets.details[id]) return
@@ -62,50 +58,100 @@ export function routeLiveEvents(live: { onEvent: (l: (f: EventFrame) => void) =>
     )
   }
 
+  /** The server sends an event once per topic; subscribers of several topics toast once. */
+  function toastOnce(frame: EventFrame, message: string): void {
+    const key = `${frame.event}:${JSON.stringify(frame.data)}`
+    const now = Date.now()
+    for (const [k, at] of toasted) if (now - at > 5000) toasted.delete(k)
+    if (toasted.has(key)) return
+    toasted.set(key, now)
+    useToastStore().push(message)
+  }
+
   live.onEvent((frame) => {
     const auth = useAuthStore()
-    const toasts = useToastStore()
+    const people = usePeopleStore()
+    const tickets = useTicketsStore()
     const meId = auth.user?.id ?? null
-    const actor = actorOf(frame.data)
-    const byOther = actor !== null && actor.id !== meId
-    const [kind] = frame.event.split('.')
+    const d = frame.data
+    const actorId = num(d.actor_id)
+    const byOther = actorId !== meId
+    const who = people.nameOf(actorId) ?? 'Someone'
+    const ticketId = ticketIdOf(frame)
+    const number =
+      (typeof obj(d.ticket)?.number === 'string' ? (obj(d.ticket)?.number as string) : null) ??
+      (ticketId !== null ? tickets.byId[ticketId]?.number : undefined) ??
+      'a ticket'
 
-    if (kind === 'ticket') {
-      const ticket = asTicket(frame.data)
-      if (!ticket) return
-      const tickets = useTicketsStore()
-      if (frame.event === 'ticket.deleted') tickets.forget(ticket.id)
-      else tickets.receive(ticket, meId)
-      refreshTicket(ticket.id)
-      if (byOther) {
-        const verb = frame.event === 'ticket.created' ? 'created' : 'updated'
-        toasts.push(`${name(actor)} ${verb} ${ticket.number}`)
+    switch (frame.event) {
+      case 'ticket.created':
+      case 'ticket.updated':
+      case 'ticket.transitioned':
+      case 'ticket.assigned': {
+        const ticket = obj(d.ticket) as Ticket | null
+        if (!ticket || typeof ticket.id !== 'number') return
+        tickets.receive(ticket, meId)
+        refreshTicket(ticket.id)
+        if (!byOther) return
+        if (frame.event === 'ticket.created') toastOnce(frame, `${who} raised ${ticket.number}`)
+        else if (frame.event === 'ticket.transitioned') {
+          const status = label(ticket.status).toLowerCase()
+          toastOnce(frame, actorId === null ? `${ticket.number} is now ${status}` : `${who} moved ${ticket.number} to ${status}`)
+        } else if (frame.event === 'ticket.assigned') {
+          const to = ticket.assignee ? (ticket.assignee.id === meId ? 'you' : ticket.assignee.name || ticket.assignee.email) : null
+          toastOnce(frame, to ? `${who} assigned ${ticket.number} to ${to}` : `${who} unassigned ${ticket.number}`)
+        } else toastOnce(frame, `${who} updated ${ticket.number}`)
+        return
       }
-    } else if (kind === 'comment') {
-      const comment = asComment(frame.data)
-      if (!comment) return
-      useCommentsStore().add(comment)
-      refreshTicket(comment.ticket_id)
-      if (frame.event === 'comment.created' && comment.author?.id !== meId) {
-        toasts.push(`${name(comment.author)} ${comment.internal ? 'added an internal note' : 'commented'}`)
+      case 'ticket.deleted':
+        if (ticketId !== null) tickets.forget(ticketId)
+        if (byOther) toastOnce(frame, `${who} deleted ${number}`)
+        return
+      case 'comment.created':
+      case 'comment.updated':
+      case 'comment.deleted': {
+        const comment = obj(d.comment) as Comment | null
+        if (!comment || typeof comment.id !== 'number') return
+        useCommentsStore().add(comment)
+        refreshTicket(comment.ticket_id)
+        if (frame.event === 'comment.created' && byOther) {
+          const author = comment.author ? comment.author.name || comment.author.email : who
+          toastOnce(frame, `${author} ${comment.internal ? 'added an internal note to' : 'commented on'} ${number}`)
+        }
+        return
       }
-    } else if (kind === 'approval') {
-      void useApprovalsStore().fetchInbox()
-      const ticketId = ticketIdOf(frame)
-      if (ticketId !== null) refreshTicket(ticketId)
-      if (frame.event === 'approval.requested' && frame.topic.startsWith('user:')) {
-        toasts.push('An approval is waiting for you')
-      } else if (frame.event === 'approval.decided' && byOther) {
-        toasts.push(`${name(actor)} decided an approval`)
+      case 'attachment.available':
+      case 'attachment.deleted': {
+        const attachment = obj(d.attachment) as Attachment | null
+        if (!attachment || ticketId === null) return
+        const store = useAttachmentsStore()
+        if (frame.event === 'attachment.available') store.receive(ticketId, attachment)
+        else store.drop(ticketId, attachment.id)
+        refreshTicket(ticketId)
+        if (byOther && frame.event === 'attachment.available') toastOnce(frame, `${who} attached ${attachment.filename}`)
+        return
       }
-    } else if (kind === 'attachment') {
-      const ticketId = ticketIdOf(frame)
-      const attachment = isObject(frame.data.attachment) ? frame.data.attachment : frame.data
-      if (ticketId !== null && typeof attachment.id === 'number') {
-        useAttachmentsStore().receive(ticketId, attachment as unknown as Attachment)
+      case 'approval.requested':
+      case 'approval.decided':
+      case 'approval.cancelled': {
+        void useApprovalsStore().fetchInbox()
+        if (ticketId !== null) refreshTicket(ticketId)
+        if (frame.event === 'approval.requested') toastOnce(frame, `Your approval is requested on ${number}`)
+        else if (byOther && frame.event === 'approval.decided') {
+          const verb = obj(d.decision)?.decision === 'reject' ? 'rejected' : 'approved'
+          toastOnce(frame, `${who} ${verb} ${number}`)
+        } else if (byOther) toastOnce(frame, `${who} cancelled the approval of ${number}`)
+        return
       }
-    } else if (frame.event === 'mention') {
-      toasts.push(`${name(actor)} mentioned you`)
+      case 'mention':
+        toastOnce(frame, `${who} mentioned you on ${number}`)
+        return
+      case 'access.changed':
+        void auth.loadMe().catch(() => undefined)
+        if (tickets.list.loaded) void tickets.fetchList()
+        return
+      default:
+        return
     }
   })
 

@@ -31,6 +31,11 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     else list.push(attachment)
   }
 
+  function drop(ticketId: number, id: number): void {
+    const list = byTicket[ticketId]
+    if (list) byTicket[ticketId] = list.filter((a) => a.id !== id)
+  }
+
   async function fetchForTicket(ticketId: number): Promise<void> {
     const page = await unwrap(
       api.GET('/api/v1/tickets/{ticket_id}/attachments', { params: { path: { ticket_id: ticketId } } }),
@@ -118,8 +123,8 @@ export const useAttachmentsStore = defineStore('attachments', () => {
 
   async function remove(ticketId: number, id: number): Promise<void> {
     await unwrap(api.DELETE('/api/v1/attachments/{attachment_id}', { params: { path: { attachment_id: id } } }))
-    byTicket[ticketId] = (byTicket[ticketId] ?? []).filter((a) => a.id !== id)
+    drop(ticketId, id)
   }
 
-  return { byTicket, uploads, receive, fetchForTicket, upload, retry, dismiss, download, remove }
+  return { byTicket, uploads, receive, drop, fetchForTicket, upload, retry, dismiss, download, remove }
 })

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { reactive } from 'vue'
 import { api, unwrap } from '@/api/client'
 import type { Comment, CommentPage } from '@/api/models'
+import { usePeopleStore } from './people'
 
 export interface NewComment {
   body: string
@@ -14,7 +15,10 @@ export const useCommentsStore = defineStore('comments', () => {
   const byId = reactive<Record<number, Comment>>({})
   const byTicket = reactive<Record<number, number[]>>({})
 
+  const people = usePeopleStore()
+
   function add(comment: Comment): void {
+    people.remember(comment.author)
     byId[comment.id] = comment
     const ids = byTicket[comment.ticket_id]
     if (ids && !ids.includes(comment.id)) ids.push(comment.id)
@@ -33,7 +37,10 @@ export const useCommentsStore = defineStore('comments', () => {
       items.push(...page.items)
       cursor = page.next_cursor
     } while (cursor)
-    items.forEach((c) => (byId[c.id] = c))
+    items.forEach((c) => {
+      people.remember(c.author)
+      byId[c.id] = c
+    })
     byTicket[ticketId] = items.map((c) => c.id)
   }
 

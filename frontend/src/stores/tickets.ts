@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
 import { api, unwrap } from '@/api/client'
+import { usePeopleStore } from './people'
 import type { Ticket, TicketCreate, TicketDetail, TicketEvent, TicketListQuery, TicketOrdering } from '@/api/models'
 
 export interface TicketFilters {
@@ -65,7 +66,10 @@ export const useTicketsStore = defineStore('tickets', () => {
   const fresh = ref(new Set<number>())
   let generation = 0
 
+  const people = usePeopleStore()
+
   function upsert(ticket: Ticket): void {
+    people.remember(ticket.requester, ticket.assignee)
     byId[ticket.id] = { ...byId[ticket.id], ...ticket }
     const detail = details[ticket.id]
     if (detail) details[ticket.id] = { ...detail, ...ticket }
@@ -134,6 +138,7 @@ export const useTicketsStore = defineStore('tickets', () => {
   async function fetchDetail(id: number): Promise<TicketDetail> {
     const detail = await unwrap(api.GET('/api/v1/tickets/{ticket_id}', { params: { path: { ticket_id: id } } }))
     details[id] = detail
+    people.remember(detail.requester, detail.assignee, ...detail.watchers)
     byId[id] = { ...byId[id], ...detail }
     return detail
   }

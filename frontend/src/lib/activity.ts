@@ -1,0 +1,56 @@
+import type { TicketEvent } from '@/api/models'
+import { label } from '@/api/types'
+
+type Payload = Record<string, unknown>
+
+function obj(value: unknown): Payload {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Payload) : {}
+}
+
+function text(value: unknown): string {
+  if (value === null || value === undefined || value === '') return 'nothing'
+  return typeof value === 'string' ? label(value).toLowerCase() : String(value)
+}
+
+/** One readable sentence (after the actor's name) for an activity-log entry. */
+export function describeEvent(e: TicketEvent): string {
+  const oldV = obj(e.old)
+  const newV = obj(e.new)
+  switch (e.kind) {
+    case 'created':
+      return 'created the ticket'
+    case 'status_changed':
+      return `changed the status from ${text(e.old)} to ${text(e.new)}`
+    case 'updated': {
+      const fields = Object.keys(newV)
+      if (!fields.length) return 'edited the ticket'
+      return `changed ${fields.map((f) => label(f.replace(/_id$/, '')).toLowerCase()).join(', ')}`
+    }
+    case 'assigned':
+      return e.new === null || e.new === undefined ? 'unassigned the ticket' : 'changed the assignee'
+    case 'watcher_added':
+      return 'added a watcher'
+    case 'watcher_removed':
+      return 'removed a watcher'
+    case 'comment_added':
+      return 'commented'
+    case 'comment_edited':
+      return 'edited a comment'
+    case 'comment_deleted':
+      return 'deleted a comment'
+    case 'attachment_added':
+      return `attached ${String(newV.filename ?? 'a file')}`
+    case 'attachment_deleted':
+      return `removed ${String(oldV.filename ?? 'a file')}`
+    case 'approval_requested':
+      return `requested approval (${String(newV.workflow ?? 'workflow')})`
+    case 'approval_decided': {
+      const verb = newV.decision === 'reject' ? 'rejected' : 'approved'
+      return `${verb}${newV.step_name ? ` at step “${String(newV.step_name)}”` : ''}`
+    }
+    case 'approval_cancelled':
+      return 'cancelled the approval'
+    default:
+      return label(e.kind).toLowerCase()
+  }
+}

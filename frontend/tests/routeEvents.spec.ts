@@ -1,0 +1,112 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createPinia, setActivePinia } from 'pinia'
+import { setAuthHooks } from '@/api/client'
+import type { Comment, Ticket } from '@/api/models'
+import { routeLiveEvents } from '@/live/routeEvents'
+import type { EventFrame } from '@/live/socket'
+import { useAuthStore } from '@/stores/auth'
+import { useCommentsStore } from '@/stores/comments'
+import { usePeopleStore } from '@/stores/people'
+import { emptyFilters, useTicketsStore } from '@/stores/tickets'
+import { useToastStore } from '@/stores/toasts'
+import { json } from './helpers'
+
+const ME = { id: 1, email: 'me@example.com', name: 'Me', username: 'me', role: 'agent' }
+const RITA = { id: 2, email: 'rita@example.com', name: 'Rita', username: 'rita', role: 'requester' }
+
+const ticket = (id: number, over: Partial<Ticket> = {}): Ticket =>
+  ({ id, number: `HD-${id}`, title: 't', status: 'new', priority: 'normal', type: 'incident', requester: RITA, assignee: null, team: null, tags: [], due_at: null, created_at: '', updated_at: '', version: 1, ...over }) as Ticket
+
+function harness() {
+  let listener: (f: EventFrame) => void = () => undefined
+  let reconnect: () => void = () => undefined
+  routeLiveEvents({
+    onEvent: (l) => ((listener = l), () => undefined),
+    onReconnect: (l) => ((reconnect = l), () => undefined),
+  })
+  const send = (event: string, data: Record<string, unknown>, topic = 'tickets') =>
+    listener({ type: 'event', topic, event, data })
+  return { send, reconnect: () => reconnect() }
+}
+
+const fetchMock = vi.fn<(r: Request) => Promise<Response>>()
+
+beforeEach(() => {
+  setActivePinia(createPinia())
+  useAuthStore().user = { ...ME, teams: [], is_staff: false }
+  fetchMock.mockReset()
+  vi.stubGlobal('fetch', fetchMock)
+  setAuthHooks({ getToken: async () => 't', onUnauthorized: () => undefined })
+})
+afterEach(() => vi.unstubAllGlobals())
+
+describe('routeLiveEvents', () => {
+  it('inserts a created ticket into a loaded list and names who did it, once across topics', async () => {
+    fetchMock.mockResolvedValueOnce(json({ items: [ticket(1)], next_cursor: null }))
+    const tickets = useTicketsStore()
+    await tickets.fetchList(emptyFilters())
+    const { send } = harness()
+    usePeopleStore().remember(RITA)
+    const data = { ticket: ticket(2), actor_id: RITA.id }
+    send('ticket.created', data, 'tickets')
+    send('ticket.created', data, 'ticket:2')
+    expect(tickets.list.ids).toEqual([2, 1])
+    expect(useToastStore().toasts.map((t) => t.message)).toEqual(['Rita raised HD-2'])
+  })
+
+  it('does not toast my own changes but still applies them', () => {
+    const { send } = harness()
+    send('ticket.transitioned', { ticket: ticket(3, { status: 'open' }), actor_id: ME.id })
+    expect(useTicketsStore().byId[3]?.status).toBe('open')
+    expect(useToastStore().toasts).toEqual([])
+  })
+
+  it('says a status changed by the system plainly', () => {
+    const { send } = harness()
+    send('ticket.transitioned', { ticket: ticket(3, { status: 'approved' }), actor_id: null })
+    expect(useToastStore().toasts.map((t) => t.message)).toEqual(['HD-3 is now approved'])
+  })
+
+  it('adds live comments to the thread and tells internal notes apart', async () => {
+    fetchMock.mockResolvedValueOnce(json({ items: [], next_cursor: null }))
+    const comments = useCommentsStore()
+    await comments.fetchForTicket(4)
+    useTicketsStore().upsert(ticket(4))
+    const { send } = harness()
+    const note = { id: 9, ticket_id: 4, author: RITA, body: 'x', body_html: '<p>x</p>', internal: true, parent_id: null, created_at: '', edited_at: null, deleted: false, attachments: [] } as Comment
+    send('comment.created', { comment: note, ticket_id: 4, actor_id: RITA.id }, 'ticket:4')
+    expect(comments.thread(4).map((t) => t.comment.id)).toEqual([9])
+    expect(useToastStore().toasts.map((t) => t.message)).toEqual(['Rita added an internal note to HD-4'])
+  })
+
+  it('refetches the open ticket after an approval decision', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
+    const tickets = useTicketsStore()
+    fetchMock.mockImplementation(async (req) => {
+      const path = new URL(req.url).pathname
+      if (path === '/api/v1/tickets/5') return json({ ...ticket(5), description: '', watchers: [], allowed_transitions: [], approval: null, resolved_at: null, closed_at: null })
+      if (path === '/api/v1/tickets/5/events') return json({ items: [], next_cursor: null })
+      return json({ items: [], next_cursor: null })
+    })
+    await tickets.fetchDetail(5)
+    fetchMock.mockClear()
+    const { send } = harness()
+    send('approval.decided', { approval: { id: 1, ticket_id: 5 }, decision: { decision: 'approve' }, actor_id: 7 }, 'ticket:5')
+    send('ticket.transitioned', { ticket: ticket(5, { status: 'approved' }), actor_id: 7 }, 'ticket:5')
+    await vi.advanceTimersByTimeAsync(200)
+    const paths = fetchMock.mock.calls.map((c) => new URL(c[0].url).pathname)
+    expect(paths.filter((p) => p === '/api/v1/tickets/5')).toHaveLength(1)
+    expect(paths).toContain('/api/v1/approvals')
+    vi.useRealTimers()
+  })
+
+  it('reloads the list and the inbox after a reconnect', async () => {
+    fetchMock.mockResolvedValue(json({ items: [], next_cursor: null }))
+    await useTicketsStore().fetchList(emptyFilters())
+    fetchMock.mockClear()
+    harness().reconnect()
+    await vi.waitFor(() => expect(fetchMock).toHaveBeenCalledTimes(2))
+    const paths = fetchMock.mock.calls.map((c) => new URL(c[0].url).pathname).sort()
+    expect(paths).toEqual(['/api/v1/approvals', '/api/v1/tickets'])
+  })
+})
