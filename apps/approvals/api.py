@@ -1,6 +1,7 @@
 from django.http import HttpRequest
 from ninja import Query, Router
 from ninja import Status as Respond
+from pydantic import ValidationError as PydanticValidationError
 
 from apps.approvals import delegations, selectors, services, workflows
 from apps.approvals.presenters import present_approval
@@ -21,7 +22,7 @@ from apps.approvals.schemas import (
     WorkflowUpdateIn,
 )
 from apps.approvals.workflows import StepSpec
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, ValidationFailed
 from apps.core.schemas import ErrorOut
 
 router = Router(tags=["approvals"])
@@ -130,7 +131,27 @@ def approval_decide(request: HttpRequest, approval_id: int, payload: DecisionIn)
     return _detail(request.auth, approval_id)
 
 
-@router.post("/approvals/{approval_id}/cancel", response={200: ApprovalDetailOut, **WRITE_ERRORS})
-def approval_cancel(request: HttpRequest, approval_id: int, payload: CancelIn | None = None):
-    services.approval_cancel(actor=request.auth, approval_id=approval_id, reason=payload.reason if payload else "")
+def _cancel_payload(body: bytes) -> CancelIn:
+    """The body is optional (the SPA's cancel button sends none), so it is parsed here, not by Ninja."""
+    if not body.strip():
+        return CancelIn()
+    try:
+        return CancelIn.model_validate_json(body)
+    except PydanticValidationError as error:
+        fields: dict[str, list[str]] = {}
+        for problem in error.errors():
+            name = ".".join(str(part) for part in problem["loc"]) or "__all__"
+            fields.setdefault(name, []).append(problem["msg"])
+        raise ValidationFailed(fields) from None
+
+
+@router.post(
+    "/approvals/{approval_id}/cancel",
+    response={200: ApprovalDetailOut, **WRITE_ERRORS},
+    openapi_extra={"requestBody": {"required": False, "content": {"application/json": {"schema": CancelIn.model_json_schema()}}}},
+)
+def approval_cancel(request: HttpRequest, approval_id: int):
+    """Cancels a pending request; the ticket returns to open. Body optional: {"reason"}."""
+    payload = _cancel_payload(request.body)
+    services.approval_cancel(actor=request.auth, approval_id=approval_id, reason=payload.reason)
     return _detail(request.auth, approval_id)

@@ -2,7 +2,7 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Schema
-from pydantic import Field, field_validator, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
 from apps.accounts.schemas import TeamRef, UserOut
 from apps.approvals.models import ApproverKind, Decision, RequestState, Rule, StepState
@@ -224,16 +224,16 @@ class DelegationIn(Schema):
     model_config = {"extra": "forbid"}
 
     delegate_id: int
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     note: str = Field("", max_length=200)
 
 
 class DelegationUpdateIn(Schema):
     model_config = {"extra": "forbid"}
 
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
     note: str | None = Field(None, max_length=200)
 
 

@@ -322,3 +322,20 @@ def test_inbox_pages_and_filters(api, agent, team, approvers):
     # Without `mine`: what the caller can see. The team's agent sees all three; a stranger none.
     assert len(api(agent).get("approvals").json()["items"]) == 3
     assert api(make_user()).get("approvals").json()["items"] == []
+
+
+def test_cancel_takes_an_optional_body(api, agent, running):
+    client = api(agent)
+    wrong = client.post(f"approvals/{running.pk}/cancel", {"reason": 42})
+    assert wrong.status_code == 422 and "reason" in wrong.json()["details"]["fields"]
+    # What the SPA's cancel button sends: no body at all.
+    empty = client._client.post(f"/api/v1/approvals/{running.pk}/cancel", "", content_type="application/json",
+                                HTTP_AUTHORIZATION=f"Bearer {client.token}")
+    assert empty.status_code == 200 and empty.json()["state"] == "cancelled"
+
+
+def test_delegation_times_need_a_timezone(api, approvers):
+    response = api(approvers[0]).post("approvals/delegations", {
+        "delegate_id": approvers[1].pk, "starts_at": "2026-01-01T08:00:00", "ends_at": "2099-01-01T08:00:00"})
+    assert response.status_code == 422
+    assert set(response.json()["details"]["fields"]) == {"starts_at", "ends_at"}
