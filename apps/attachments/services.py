@@ -165,7 +165,7 @@ def attachment_payload(attachment: Attachment) -> dict:
 
     from apps.attachments.selectors import attachment_for_output
 
-    return AttachmentOut.from_orm(attachment_for_output(attachment.pk)).model_dump(mode="json")
+    return AttachmentOut.model_validate(attachment_for_output(attachment.pk)).model_dump(mode="json")
 
 
 def _announce(event: str, attachment: Attachment, ticket: Ticket, actor: User, payload: dict | None = None) -> None:

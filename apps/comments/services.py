@@ -24,7 +24,7 @@ from apps.tickets.services import ticket_log, ticket_watch
 def comment_payload(comment: Comment) -> dict:
     from apps.comments.schemas import CommentOut
 
-    return CommentOut.from_orm(comment_for_output(comment.pk)).model_dump(mode="json")
+    return CommentOut.model_validate(comment_for_output(comment.pk)).model_dump(mode="json")
 
 
 def _announce(event: str, comment: Comment, ticket: Ticket, actor: User) -> None:
