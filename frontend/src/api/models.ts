@@ -21,6 +21,7 @@ export type ApprovalSummary = NonNullable<TicketDetail['approval']>
 export type TicketListQuery = NonNullable<operations['apps_tickets_api_ticket_list']['parameters']['query']>
 export type TicketOrdering = NonNullable<TicketListQuery['ordering']>
 export type TicketCreate = S['TicketCreateIn']
+export type TicketUpdate = S['TicketUpdateIn']
 
 export type Comment = S['CommentOut']
 export type CommentPage = S['CommentPage']

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
 import { api, unwrap } from '@/api/client'
 import { usePeopleStore } from './people'
-import type { Ticket, TicketCreate, TicketDetail, TicketEvent, TicketListQuery, TicketOrdering } from '@/api/models'
+import type { Ticket, TicketCreate, TicketUpdate, TicketDetail, TicketEvent, TicketListQuery, TicketOrdering } from '@/api/models'
 
 export interface TicketFilters {
   status: string[]
@@ -159,6 +159,15 @@ export const useTicketsStore = defineStore('tickets', () => {
     return ticket
   }
 
+  /** PATCH with the version the caller read; a stale one is a 409 `stale_version`. */
+  async function update(id: number, version: number, changes: Omit<TicketUpdate, 'version'>): Promise<void> {
+    const detail = await unwrap(
+      api.PATCH('/api/v1/tickets/{ticket_id}', { params: { path: { ticket_id: id } }, body: { version, ...changes } }),
+    )
+    details[id] = detail
+    upsert(detail)
+  }
+
   async function transition(id: number, status: string, reason?: string): Promise<void> {
     const ticket = await unwrap(
       api.POST('/api/v1/tickets/{ticket_id}/transition', {
@@ -202,6 +211,7 @@ export const useTicketsStore = defineStore('tickets', () => {
     fetchDetail,
     fetchEvents,
     create,
+    update,
     transition,
     assign,
     setWatching,
