@@ -32,7 +32,10 @@ def free_port() -> int:
 
 
 def child_env(env: dict) -> dict:
-    merged = {**os.environ, **{name: str(value) for name, value in env.items()}}
+    """This process's environment updated with `env`; a value of None removes the variable."""
+    merged = {**os.environ, **{name: str(value) for name, value in env.items() if value is not None}}
+    for name in [name for name, value in env.items() if value is None]:
+        merged.pop(name, None)
     merged.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
     merged["PYTHONUNBUFFERED"] = "1"
     return merged

@@ -67,6 +67,13 @@ def test_debug_off_with_a_strong_key_starts(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
+def test_dev_sign_in_is_off_when_the_variable_is_unset(tmp_path):
+    show = "from django.conf import settings; print(settings.AUTH_DEV_LOGIN, settings.DEBUG)"
+    result = _manage({"DEBUG": "1", "AUTH_DEV_LOGIN": None, "DATA_DIR": str(tmp_path)}, "shell", "-c", show)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == ["False", "True"]
+
+
 def test_debug_on_has_dev_defaults(tmp_path):
     result = _manage({"DEBUG": "1", "SECRET_KEY": "", "AUTH_DEV_LOGIN": "1", "DATA_DIR": str(tmp_path)}, "check")
     assert result.returncode == 0, result.stderr
