@@ -2,12 +2,11 @@
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from apps.accounts.models import Role, User
+from apps.accounts.models import User
 from apps.approvals.delegations import active_delegations, delegator_ids_of
 from apps.approvals.models import ApprovalDecision, ApprovalRequest, RequestState, RequestStep, StepApprover
+from apps.approvals.permissions import visible_approvals
 from apps.core.errors import NotFound
-from apps.tickets.models import Ticket
-from apps.tickets.permissions import visible_tickets_q
 
 
 def approver_ticket_ids(user) -> QuerySet:
@@ -59,12 +58,6 @@ def _with_everything(requests: QuerySet[ApprovalRequest]) -> QuerySet[ApprovalRe
     return requests.select_related("ticket", "workflow", "requested_by").prefetch_related(Prefetch("steps", queryset=steps))
 
 
-def _visible_requests(user: User) -> QuerySet[ApprovalRequest]:
-    if user.role == Role.ADMIN:
-        return ApprovalRequest.objects.all()
-    return ApprovalRequest.objects.filter(ticket__in=Ticket.objects.filter(visible_tickets_q(user)).values("pk"))
-
-
 def awaiting_decision_of(user: User) -> QuerySet[ApprovalRequest]:
     """Pending requests whose current step still waits for the user, or for someone they stand in for."""
     open_slots = StepApprover.objects.filter(
@@ -94,7 +87,7 @@ def approval_list(*, user: User, state: str | None, mine: bool, after_id: int | 
     elif mine:
         requests = _involving(user)
     else:
-        requests = _visible_requests(user)
+        requests = visible_approvals(user)
     if state:
         requests = requests.filter(state=state)
     if after_id is not None:
@@ -103,7 +96,7 @@ def approval_list(*, user: User, state: str | None, mine: bool, after_id: int | 
 
 
 def approval_detail(*, user: User, approval_id: int) -> ApprovalRequest:
-    approval = _with_everything(_visible_requests(user)).filter(pk=approval_id).first()
+    approval = _with_everything(visible_approvals(user)).filter(pk=approval_id).first()
     if approval is None:
         raise NotFound("No such approval request.")
     return approval

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.approvals import events
+from apps.approvals.delegations import active_delegations
 from apps.approvals.models import (
     ApprovalDecision,
     ApprovalRequest,
@@ -24,11 +25,11 @@ from apps.approvals.models import (
     StepApprover,
     StepState,
 )
-from apps.approvals.delegations import active_delegations
+from apps.approvals.permissions import access_approval, require_may_cancel, require_may_start, require_not_own_ticket
 from apps.approvals.workflows import applicability_error, resolve_approver_ids
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.tickets.models import Status, Ticket
-from apps.tickets.permissions import access_ticket, is_staff_for, visible_tickets_q
+from apps.tickets.permissions import access_ticket
 from apps.tickets.services import ticket_log, ticket_transition
 
 
@@ -38,16 +39,6 @@ def _required_approvals(rule: str, quorum: int | None, approver_count: int) -> i
     if rule == Rule.QUORUM:
         return quorum or 1
     return approver_count
-
-
-def _check_may_start(actor: User, ticket: Ticket, workflow: ApprovalWorkflow) -> None:
-    if is_staff_for(actor, ticket):
-        return
-    if actor.pk != ticket.requester_id:
-        raise PermissionDenied("Only the ticket's agents, admins or its requester can request an approval.",
-                               code="approval_start_forbidden")
-    if not workflow.allow_self_service:
-        raise PermissionDenied("This workflow can only be started by an agent or admin.", code="self_service_not_allowed")
 
 
 def _snapshot_steps(workflow: ApprovalWorkflow, ticket: Ticket) -> list[tuple]:
@@ -82,7 +73,7 @@ def approval_start(*, actor: User, ticket_id: int, workflow_id: int) -> Approval
     workflow = ApprovalWorkflow.objects.prefetch_related("steps__approver_users").filter(pk=workflow_id).first()
     if workflow is None:
         raise NotFound("No such approval workflow.")
-    _check_may_start(actor, ticket, workflow)
+    require_may_start(actor, ticket, workflow)
     problem = applicability_error(workflow, ticket)
     if problem:
         raise ValidationFailed({"workflow_id": problem})
@@ -111,10 +102,8 @@ def approval_start(*, actor: User, ticket_id: int, workflow_id: int) -> Approval
     return approval
 
 
-def _locked_visible_request(actor: User, approval_id: int) -> tuple[ApprovalRequest, Ticket]:
-    approval = ApprovalRequest.objects.select_for_update().filter(pk=approval_id).first()
-    if approval is None or not Ticket.objects.filter(visible_tickets_q(actor), pk=approval.ticket_id).exists():
-        raise NotFound("No such approval request.")
+def _locked(actor: User, approval_id: int) -> tuple[ApprovalRequest, Ticket]:
+    approval = access_approval(actor, approval_id, for_update=True)
     return approval, Ticket.objects.get(pk=approval.ticket_id)
 
 
@@ -191,9 +180,8 @@ def approval_decide(*, actor: User, approval_id: int, decision: str, comment: st
     comment = comment.strip()
     if decision == Decision.REJECT and not comment:
         raise ValidationFailed({"comment": "Say why you reject."})
-    approval, ticket = _locked_visible_request(actor, approval_id)
-    if actor.pk == ticket.requester_id:
-        raise PermissionDenied("You can't decide on an approval of your own ticket.", code="self_approval_forbidden")
+    approval, ticket = _locked(actor, approval_id)
+    require_not_own_ticket(actor, ticket)
     if approval.state != RequestState.PENDING:
         raise Conflict(f"This approval is already {approval.state}.", code="approval_not_pending",
                        details={"state": approval.state})
@@ -229,10 +217,8 @@ def approval_decide(*, actor: User, approval_id: int, decision: str, comment: st
 
 @transaction.atomic
 def approval_cancel(*, actor: User, approval_id: int, reason: str = "") -> ApprovalRequest:
-    approval, ticket = _locked_visible_request(actor, approval_id)
-    if actor.pk not in (ticket.requester_id, approval.requested_by_id) and not is_staff_for(actor, ticket):
-        raise PermissionDenied("Only the requester, the ticket's agents or admins can cancel an approval.",
-                               code="cancel_forbidden")
+    approval, ticket = _locked(actor, approval_id)
+    require_may_cancel(actor, approval, ticket)
     if approval.state != RequestState.PENDING:
         raise Conflict(f"This approval is already {approval.state}.", code="approval_not_pending",
                        details={"state": approval.state})
