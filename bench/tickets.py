@@ -19,9 +19,20 @@ from urllib.parse import urlparse, urlunparse
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-WORDS = ("printer network vpn laptop password email outlook screen keyboard mouse wifi server backup license "
+COMMON = ("printer network vpn laptop password email outlook screen keyboard mouse wifi server backup license "
          "invoice payroll access badge monitor phone headset calendar meeting desk chair office kitchen light "
          "door parking travel expense report database deploy release build pipeline certificate firewall").split()
+
+
+def vocabulary(size: int = 5000) -> tuple[list[str], list[float]]:
+    """Common IT words plus made-up ones, with Zipf-like weights: real ticket text has a long tail,
+    so a two-word search matches a realistic handful, not half of the table."""
+    rng = random.Random(7)
+    syllables = ["ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "ze", "bra", "cle", "dro", "fin", "gor", "hul"]
+    made_up = {"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(size * 2)}
+    words = COMMON + sorted(made_up - set(COMMON))[: size - len(COMMON)]
+    weights = [1 / (rank + 1) for rank in range(len(words))]
+    return words, weights
 
 
 def bench_database_url(url: str) -> str:
@@ -30,13 +41,15 @@ def bench_database_url(url: str) -> str:
     return urlunparse(parts._replace(path=f"/{name}_bench"))
 
 
-def ensure_database(url: str) -> None:
+def ensure_database(url: str, *, drop: bool) -> None:
     import psycopg
 
     parts = urlparse(url)
     admin = urlunparse(parts._replace(path="/postgres", scheme="postgresql"))
     with psycopg.connect(admin, autocommit=True) as conn:
         name = parts.path.lstrip("/")
+        if drop:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             conn.execute(f'CREATE DATABASE "{name}"')
 
@@ -57,6 +70,7 @@ def seed(count: int) -> dict:
                   for i in range(200)]
     existing = Ticket.objects.count()
     rng = random.Random(42)
+    words, weights = vocabulary()
     started = time.perf_counter()
     batch = []
     with transaction.atomic():
@@ -67,8 +81,8 @@ def seed(count: int) -> dict:
             number += 1
             batch.append(Ticket(
                 number=number,
-                title=" ".join(rng.choices(WORDS, k=rng.randint(3, 7))).capitalize(),
-                description=" ".join(rng.choices(WORDS, k=rng.randint(15, 60))),
+                title=" ".join(rng.choices(words, weights, k=rng.randint(3, 7))).capitalize(),
+                description=" ".join(rng.choices(words, weights, k=rng.randint(15, 60))),
                 status=rng.choice(["new", "open", "in_progress", "on_hold", "resolved", "closed"]),
                 priority=rng.randint(1, 4),
                 type=rng.choice(["incident", "service_request", "change", "question"]),
@@ -97,13 +111,14 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=8.0, help="duration of each measurement")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--reseed", action="store_true", help="drop the bench database first")
     args = parser.parse_args()
 
     source = os.environ.get("DATABASE_URL", "")
     if not source.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/test")
     url = bench_database_url(source)
-    ensure_database(url)
+    ensure_database(url, drop=args.reseed)
     env = {
         "DATABASE_URL": url, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
         "SECURE_SSL_REDIRECT": "0", "AUTH_DEV_LOGIN": "0", "LOG_LEVEL": "WARNING", "REDIS_URL": "",
@@ -120,7 +135,9 @@ def main() -> None:
     from bench.loadgen import HEADER, measure
 
     headers = {"Authorization": f"Bearer {fixture['token']}"}
-    searches = [f"/api/v1/tickets?q={a}+{b}&limit=50" for a, b in zip(WORDS, reversed(WORDS))]
+    words, weights = vocabulary()
+    rng = random.Random(3)
+    searches = [f"/api/v1/tickets?q={'+'.join(rng.choices(words, weights, k=2))}&limit=50" for _ in range(200)]
     with running_server(env) as base_url:
         port = int(base_url.rsplit(":", 1)[1])
         run = dict(host="127.0.0.1", port=port, headers=headers, concurrency=args.concurrency, seconds=args.seconds)

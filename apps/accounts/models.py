@@ -9,6 +9,15 @@ class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
 
 
+def display_name_of(name: str, first_name: str, last_name: str, email: str, username: str) -> str:
+    """How a person is shown: for a User, and for rows read with .values() in list selectors."""
+    return name or f"{first_name} {last_name}".strip() or email or username
+
+
+# The columns display_name_of needs, for selectors that read users as values.
+USER_VALUE_FIELDS = ("id", "email", "name", "first_name", "last_name", "username", "role")
+
+
 class User(AbstractUser):
     # Clerk's user id (`sub`); null for staff created only for the admin site.
     clerk_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
@@ -23,7 +32,7 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.get_full_name() or self.email or self.username
+        return display_name_of(self.name, self.first_name, self.last_name, self.email, self.username)
 
     @property
     def is_agent(self) -> bool:

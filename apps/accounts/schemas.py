@@ -3,8 +3,10 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from apps.core.schemas import ReadSchema
 
-class UserOut(Schema):
+
+class UserOut(ReadSchema):
     id: int
     email: str
     name: str = Field(validation_alias="display_name")
@@ -12,7 +14,7 @@ class UserOut(Schema):
     role: str
 
 
-class TeamRef(Schema):
+class TeamRef(ReadSchema):
     id: int
     name: str
 

@@ -1,5 +1,21 @@
 from ninja import Schema
-from pydantic import EmailStr
+from pydantic import BaseModel, ConfigDict, EmailStr
+
+
+class ReadSchema(BaseModel):
+    """An output schema that pydantic-core fills from model attributes (in Rust).
+
+    Ninja's Schema wraps every object, nested ones included, in a Python-level getter: for a
+    page of 50 tickets with their people that was ~40 ms of a ~45 ms request. Related managers
+    are not iterated implicitly here: declare a before-validator (see `related_list`).
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def related_list(value):
+    """A related manager (or a list) as a list; prefetched managers cost no query."""
+    return list(value.all()) if hasattr(value, "all") else value
 
 
 class ErrorOut(Schema):

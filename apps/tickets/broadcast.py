@@ -21,7 +21,7 @@ def ticket_payload(ticket: Ticket) -> dict:
     from apps.tickets.schemas import TicketListItem
 
     fresh = Ticket.objects.select_related("requester", "assignee", "team").prefetch_related("tags").get(pk=ticket.pk)
-    return TicketListItem.from_orm(fresh).model_dump(mode="json")
+    return TicketListItem.model_validate(fresh).model_dump(mode="json")
 
 
 def emit_ticket(event: str, ticket: Ticket, *, also_to_users: tuple[int, ...] = (), actor_id: int | None = None) -> None:

@@ -6,6 +6,7 @@ from ninja import Schema
 from pydantic import Field, field_validator
 
 from apps.accounts.schemas import TeamRef, UserOut
+from apps.core.schemas import ReadSchema, related_list
 from apps.tickets.models import Priority, Status, TicketType
 
 PriorityName = Literal["low", "normal", "high", "urgent"]
@@ -27,7 +28,7 @@ def clean_tags(tags: list[str]) -> list[str]:
     return cleaned
 
 
-class TicketListItem(Schema):
+class TicketListItem(ReadSchema):
     id: int
     number: str = Field(validation_alias="key", description="Human key, e.g. HD-42")
     title: str
@@ -46,11 +47,10 @@ class TicketListItem(Schema):
     @field_validator("tags", mode="before")
     @classmethod
     def tag_names(cls, value):
-        items = value.all() if hasattr(value, "all") else value
-        return [getattr(tag, "name", tag) for tag in items]
+        return [getattr(tag, "name", tag) for tag in related_list(value)]
 
 
-class ApprovalSummary(Schema):
+class ApprovalSummary(ReadSchema):
     id: int
     state: str
     workflow: str
@@ -69,7 +69,7 @@ class TicketDetail(TicketListItem):
     @field_validator("watchers", mode="before")
     @classmethod
     def watcher_list(cls, value):
-        return list(value.all()) if hasattr(value, "all") else value
+        return related_list(value)
 
 
 class TicketPage(Schema):
@@ -144,7 +144,7 @@ class AssignIn(Schema):
     assignee_id: int | None = Field(description="An agent of the ticket's team, an admin, or null to unassign")
 
 
-class TicketEventOut(Schema):
+class TicketEventOut(ReadSchema):
     id: int
     kind: str
     actor: UserOut | None
