@@ -126,14 +126,34 @@ step('requester creates a ticket for the agent\'s team', async () => {
   expect(/^HD-\d+$/.test(story.number), `ticket number looks like HD-n (got ${story.number})`)
 })
 
-step('requester uploads a file and the progress bar reaches 100 %', async () => {
+step('requester drops a file on the ticket and the progress bar reaches 100 %', async () => {
   const page = pages.requester
-  await page.getByTestId('file-input').setInputFiles({ name: 'smoke.png', mimeType: 'image/png', buffer: PNG })
+  // A real drop event carrying a File, as a desktop drag-and-drop delivers it.
+  const dataTransfer = await page.evaluateHandle((base64) => {
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0))
+    const transfer = new DataTransfer()
+    transfer.items.add(new File([bytes], 'smoke.png', { type: 'image/png' }))
+    return transfer
+  }, PNG.toString('base64'))
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer })
   const upload = page.getByTestId('upload').filter({ hasText: 'smoke.png' })
   await upload.getByTestId('upload-done').waitFor()
   expect((await upload.locator('progress').getAttribute('value')) === '100', 'progress bar at 100')
   await page.getByTestId('attachments').getByRole('button', { name: 'Download smoke.png' }).waitFor()
   await screenshot(page, 'ticket-detail-requester-upload')
+})
+
+step('a file of a refused type is stopped before upload, with the reason', async () => {
+  const page = pages.requester
+  let declared = 0
+  const count = (req) => {
+    if (req.method() === 'POST' && /\/attachments$/.test(new URL(req.url()).pathname)) declared += 1
+  }
+  page.on('request', count)
+  await page.getByTestId('file-input').setInputFiles({ name: 'tool.exe', mimeType: 'application/x-msdownload', buffer: Buffer.from('MZ') })
+  await page.getByRole('alert').filter({ hasText: 'tool.exe' }).waitFor()
+  page.off('request', count)
+  expect(declared === 0, 'no upload was started for the refused file')
 })
 
 step('the agent sees the new ticket appear in the list without reloading', async () => {
@@ -147,6 +167,18 @@ step('the agent sees the new ticket appear in the list without reloading', async
   await page.getByRole('heading', { name: story.title }).waitFor()
 })
 
+step('the agent downloads the requester\'s file intact', async () => {
+  const page = pages.agent
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByTestId('attachments').getByRole('button', { name: 'Download smoke.png' }).click(),
+  ])
+  expect(download.suggestedFilename() === 'smoke.png', `file name kept (got ${download.suggestedFilename()})`)
+  const chunks = []
+  for await (const chunk of await download.createReadStream()) chunks.push(chunk)
+  expect(Buffer.concat(chunks).equals(PNG), 'downloaded bytes equal the uploaded ones')
+})
+
 step('the agent adds an internal note and a public reply', async () => {
   const page = pages.agent
   story.note = `Internal: vendor contract expired ${Date.now()}`
@@ -157,7 +189,14 @@ step('the agent adds an internal note and a public reply', async () => {
   await composer.getByRole('button', { name: 'Add internal note' }).click()
   await page.getByTestId('internal-note').filter({ hasText: story.note }).waitFor()
 
-  await composer.getByRole('combobox').fill(story.reply)
+  // Public reply with an @mention chosen from the picker by keyboard.
+  const box = composer.getByRole('combobox')
+  await box.fill(story.reply)
+  await box.pressSequentially(' cc @rita')
+  await page.getByRole('option', { name: /Rita Requester/ }).waitFor()
+  await box.press('Enter')
+  const body = await box.inputValue()
+  expect(body.endsWith(`@${USERS.requester} `), `the picker inserted the mention (got "${body}")`)
   await composer.getByRole('button', { name: 'Comment' }).click()
   await page.getByTestId('comment').filter({ hasText: story.reply }).waitFor()
   await screenshot(page, 'agent-ticket-detail-comments')
@@ -174,6 +213,7 @@ step('the agent starts the approval', async () => {
 step('the requester\'s open page shows the public reply live, never the internal note', async () => {
   const page = pages.requester
   await page.getByTestId('comment').filter({ hasText: story.reply }).waitFor()
+  await page.getByTestId('toasts').filter({ hasText: `mentioned you on ${story.number}` }).waitFor()
   await page.getByTestId('ticket-status').filter({ hasText: 'Pending approval' }).waitFor()
   expect((await page.getByTestId('internal-note').count()) === 0, 'requester sees no internal note')
   expect(!(await page.content()).includes(story.note), 'the internal note text is nowhere on the requester page')
@@ -230,6 +270,27 @@ step('phone-sized screens render (375 px)', async (browser) => {
   await screenshot(page, 'phone-ticket-detail')
   const detailWidth = await page.evaluate(() => document.documentElement.scrollWidth)
   expect(detailWidth <= 375, `no horizontal scrolling on the detail (scrollWidth ${detailWidth})`)
+})
+
+step('an expired session returns to sign-in and then to the same page', async () => {
+  const page = pages.requester
+  expectedStatuses.add(401)
+  await page.goto(story.url)
+  await page.getByRole('heading', { name: story.title }).waitFor()
+  // A token that looks valid for an hour but that the server rejects, as a revoked session.
+  await page.evaluate((email) => {
+    const b64 = (v) => btoa(JSON.stringify(v)).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_')
+    const token = `${b64({ alg: 'RS256', typ: 'JWT' })}.${b64({ sub: 'x', exp: Math.floor(Date.now() / 1000) + 3600 })}.bad`
+    localStorage.setItem('helpdesk.devSession', JSON.stringify({ email, token }))
+  }, USERS.requester)
+  await page.reload()
+  await page.waitForURL(/\/sign-in\?next=/)
+  await page.getByRole('alert').filter({ hasText: 'Your session has ended' }).waitFor()
+  expect(decodeURIComponent(new URL(page.url()).searchParams.get('next')) === story.url, 'remembers the page')
+  await page.locator(`button[data-email="${USERS.requester}"]`).click()
+  await page.waitForURL(new RegExp(`${story.url}$`))
+  await page.getByRole('heading', { name: story.title }).waitFor()
+  expectedStatuses.delete(401)
 })
 
 step('no console errors on any page', async () => {

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import { api, setAuthHooks, unwrap } from '@/api/client'
+import { api, ApiError, setAuthHooks, unwrap } from '@/api/client'
 import type { Me } from '@/api/models'
 import type { SessionProvider } from '@/auth/session'
 import { DevSession } from '@/auth/devSession'
@@ -44,10 +44,11 @@ export const useAuthStore = defineStore('auth', () => {
         }
         try {
           await loadMe()
-        } catch {
+        } catch (e) {
           await p.signOut()
           user.value = null
           status.value = 'signed_out'
+          expired.value = e instanceof ApiError && e.status === 401
         }
       })()
     }
