@@ -125,6 +125,16 @@ class EventsConsumer(AsyncWebsocketConsumer):
 
     # --- messages from the channel layer ------------------------------------------------------
 
+    async def dispatch(self, message):
+        if message["type"] == "hd.event":
+            # Channels' dispatch first closes stale database connections through a thread hop, one
+            # per message. Events touch no database here (reloads go through
+            # database_sync_to_async, which does that hygiene itself), and on a busy ticket that hop,
+            # serialized on one thread for every recipient, was what bounded fan-out latency.
+            await self.hd_event(message)
+            return
+        await super().dispatch(message)
+
     async def hd_event(self, message: dict) -> None:
         topic = message["topic"]
         if self.session is None or self.closing:
