@@ -226,7 +226,7 @@ step('the approver approves from the inbox', async (browser) => {
   const item = page.locator(`[data-approval-ticket="${story.number}"]`)
   await item.waitFor()
   await screenshot(page, 'approvals-inbox')
-  await item.getByLabel('Comment').fill('Approved, go ahead.')
+  await item.getByLabel(/^Comment/).fill('Approved, go ahead.')
   await item.getByRole('button', { name: 'Approve' }).click()
   await item.waitFor({ state: 'detached' })
   await page.getByTestId('toasts').filter({ hasText: `${story.number} approved` }).waitFor()
@@ -270,6 +270,28 @@ step('phone-sized screens render (375 px)', async (browser) => {
   await screenshot(page, 'phone-ticket-detail')
   const detailWidth = await page.evaluate(() => document.documentElement.scrollWidth)
   expect(detailWidth <= 375, `no horizontal scrolling on the detail (scrollWidth ${detailWidth})`)
+})
+
+step('profile: an API token is shown once, listed, and revoked', async () => {
+  const page = pages.agent
+  await page.getByRole('link', { name: 'Profile' }).click()
+  await page.getByRole('heading', { name: 'API tokens' }).waitFor()
+  const name = `e2e script ${Date.now()}`
+  await page.getByLabel('Token name').fill(name)
+  await page.getByRole('button', { name: 'Create token' }).click()
+  const secret = (await page.getByTestId('token-secret').textContent()).trim()
+  expect(secret.length >= 20, 'a secret is shown')
+  const res = await fetch(`${BASE}/api/v1/users/me`, { headers: { Authorization: `Bearer ${secret}` } })
+  expect(res.ok, `the new token works for scripts (HTTP ${res.status})`)
+  await screenshot(page, 'profile-token-created')
+  await page.getByRole('button', { name: 'Done' }).click()
+  expect((await page.getByTestId('token-secret').count()) === 0, 'the secret is gone once dismissed')
+  const row = page.getByRole('row').filter({ hasText: name })
+  page.once('dialog', (dialog) => dialog.accept())
+  await row.getByRole('button', { name: 'Revoke' }).click()
+  await row.getByText('revoked').waitFor()
+  const after = await fetch(`${BASE}/api/v1/users/me`, { headers: { Authorization: `Bearer ${secret}` } })
+  expect(after.status === 401, `the revoked token is refused (HTTP ${after.status})`)
 })
 
 step('an expired session returns to sign-in and then to the same page', async () => {

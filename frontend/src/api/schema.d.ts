@@ -50,7 +50,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Approval Cancel */
+        /**
+         * Approval Cancel
+         * @description Cancels a pending request; the ticket returns to open. Body optional: {"reason"}.
+         */
         post: operations["apps_approvals_api_approval_cancel"];
         delete?: never;
         options?: never;
@@ -940,14 +943,6 @@ export interface components {
             ticket_id: number;
             uploaded_by: components["schemas"]["UserOut"] | null;
         };
-        /** CancelIn */
-        CancelIn: {
-            /**
-             * Reason
-             * @default
-             */
-            reason: string;
-        };
         /** CommentCreateIn */
         CommentCreateIn: {
             /**
@@ -1820,7 +1815,13 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["CancelIn"] | null;
+                "application/json": {
+                    /**
+                     * Reason
+                     * @default
+                     */
+                    reason?: string;
+                };
             };
         };
         responses: {

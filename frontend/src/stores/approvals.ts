@@ -80,7 +80,7 @@ export const useApprovalsStore = defineStore('approvals', () => {
   }
 
   async function cancel(id: number): Promise<void> {
-    await unwrap(api.POST('/api/v1/approvals/{approval_id}/cancel', { params: { path: { approval_id: id } }, body: null }))
+    await unwrap(api.POST('/api/v1/approvals/{approval_id}/cancel', { params: { path: { approval_id: id } }, body: {} }))
   }
 
   async function fetchDelegations(): Promise<void> {
