@@ -4,7 +4,6 @@ import logging
 import os
 import unicodedata
 import uuid
-from datetime import timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
@@ -28,7 +27,6 @@ from apps.tickets.services import ticket_log
 
 logger = logging.getLogger(__name__)
 
-PENDING_UPLOAD_MAX_AGE = timedelta(days=1)
 STORAGE_ERRORS = (BotoCoreError, ClientError, OSError)
 
 
@@ -212,29 +210,3 @@ def _delete_object_quietly(key: str) -> None:
     except STORAGE_ERRORS:
         # The row is gone or rejected either way; an orphaned object is only wasted space.
         logger.exception("could not delete stored object %s", key)
-
-
-def attachments_cleanup(*, now=None, max_age: timedelta = PENDING_UPLOAD_MAX_AGE) -> int:
-    """Removes uploads still pending after `max_age`, object and row. Returns how many."""
-    cutoff = (now or timezone.now()) - max_age
-    storage = get_storage()
-    stale_ids = list(
-        Attachment.objects.filter(status=AttachmentStatus.PENDING, created_at__lt=cutoff).values_list("pk", flat=True)
-    )
-    removed = 0
-    for attachment_id in stale_ids:
-        try:
-            with transaction.atomic():
-                # Locked and re-checked: a completion racing the cleanup wins or waits, never half-loses.
-                attachment = Attachment.objects.select_for_update().filter(
-                    pk=attachment_id, status=AttachmentStatus.PENDING
-                ).first()
-                if attachment is None:
-                    continue
-                storage.delete(attachment.key)
-                attachment.delete()
-                removed += 1
-        except STORAGE_ERRORS:
-            # The row stays (rolled back) so the next run tries again: no object without its row.
-            logger.exception("could not delete stored object of attachment %s; will retry", attachment_id)
-    return removed

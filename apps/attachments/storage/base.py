@@ -1,6 +1,6 @@
 """The one interface every attachment storage adapter implements (local directory, S3/R2)."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -55,6 +55,9 @@ class AttachmentStorage(Protocol):
     def delete(self, key: str) -> None: ...
 
     def download_url(self, file: FileToStore, *, absolute_url: AbsoluteUrl) -> str: ...
+
+    def keys_older_than(self, cutoff: datetime) -> Iterator[str]:
+        """Keys of stored attachment objects last written before `cutoff` (for the orphan sweep)."""
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         """Stores bytes directly (demo data, tests); users never upload through the app server this way."""

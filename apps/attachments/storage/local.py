@@ -8,7 +8,8 @@ ATTACHMENTS_LOCAL_DIR/<uuid>, which no URL maps to: the only way out is a signed
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 from django.core import signing
@@ -27,6 +28,7 @@ from apps.attachments.storage.base import (
 UPLOAD_SALT = "attachments.local.upload"
 DOWNLOAD_SALT = "attachments.local.download"
 KEY_PATTERN = re.compile(r"^attachments/([0-9a-f]{32})$")
+FILE_NAME = re.compile(r"^[0-9a-f]{32}$")
 
 
 class InvalidLink(Exception):
@@ -87,6 +89,14 @@ class LocalAttachmentStorage:
 
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)
+
+    def keys_older_than(self, cutoff: datetime) -> Iterator[str]:
+        if not self.directory.is_dir():
+            return
+        limit = cutoff.timestamp()
+        for entry in os.scandir(self.directory):
+            if FILE_NAME.match(entry.name) and entry.is_file() and entry.stat().st_mtime < limit:
+                yield f"attachments/{entry.name}"
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self.store_chunks(key, [data], limit=len(data))

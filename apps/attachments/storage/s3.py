@@ -4,6 +4,8 @@ django-storages' S3Storage owns the connection settings and the plain object ope
 presigning and ranged reads go through its boto3 client.
 """
 
+from collections.abc import Iterator
+from datetime import datetime
 from urllib.parse import urlsplit
 
 from botocore.config import Config
@@ -23,6 +25,7 @@ from apps.attachments.storage.base import (
 
 R2_HOST_SUFFIX = ".r2.cloudflarestorage.com"
 MISSING = {"404", "NoSuchKey", "NotFound"}
+KEY_PREFIX = "attachments/"  # every key the app makes; the bucket may hold other things
 
 
 def is_r2(endpoint_url: str) -> bool:
@@ -126,6 +129,13 @@ class S3AttachmentStorage:
 
     def delete(self, key: str) -> None:
         self.storage.delete(key)
+
+    def keys_older_than(self, cutoff: datetime) -> Iterator[str]:
+        pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=KEY_PREFIX)
+        for page in pages:
+            for item in page.get("Contents", []):
+                if item["LastModified"] < cutoff:
+                    yield item["Key"]
 
     def write(self, key: str, data: bytes, content_type: str) -> None:
         self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)

@@ -35,7 +35,7 @@ def test_cleanup_removes_day_old_pending_uploads_and_their_objects(requester, ti
 
     out = io.StringIO()
     call_command("attachments_cleanup", stdout=out)
-    assert "2 pending upload(s) removed" in out.getvalue()
+    assert "2 pending upload(s) removed, 0 orphaned object(s) removed" in out.getvalue()
 
     remaining = set(Attachment.objects.values_list("pk", flat=True))
     assert remaining == {fresh.pk, old_available.pk}
@@ -49,6 +49,45 @@ def test_cleanup_with_s3_deletes_the_objects(requester, ticket, s3_storage):
     call_command("attachments_cleanup", stdout=io.StringIO())
     assert not Attachment.objects.exists()
     assert get_storage().stat(stale.key) is None
+
+
+def age_object(storage_dir, key: str, age: timedelta) -> None:
+    import os
+
+    then = (timezone.now() - age).timestamp()
+    os.utime(storage_dir / key.split("/")[1], (then, then))
+
+
+def test_cleanup_removes_old_objects_no_attachment_refers_to(requester, ticket, local_storage):
+    """E.g. the files of a deleted ticket: its rows cascade away, the objects stay until swept."""
+    storage = get_storage()
+    kept = make_attachment(ticket, requester, AttachmentStatus.AVAILABLE, timedelta(days=5))
+    old_orphan, new_orphan = "attachments/" + "e" * 32, "attachments/" + "f" * 32
+    storage.write(old_orphan, PDF, "application/pdf")
+    storage.write(new_orphan, PDF, "application/pdf")
+    for key in (kept.key, old_orphan):
+        age_object(local_storage, key, timedelta(days=2))
+    (local_storage / "unrelated.txt").write_text("not ours")
+
+    out = io.StringIO()
+    call_command("attachments_cleanup", stdout=out)
+    assert "0 pending upload(s) removed, 1 orphaned object(s) removed" in out.getvalue()
+    assert storage.stat(old_orphan) is None
+    assert storage.stat(new_orphan) is not None  # maybe an upload in flight: too young to judge
+    assert storage.stat(kept.key) is not None
+    assert (local_storage / "unrelated.txt").exists()
+
+
+def test_cleanup_sweeps_orphans_in_s3(requester, ticket, s3_storage):
+    from apps.attachments.cleanup import attachments_cleanup
+
+    kept = make_attachment(ticket, requester, AttachmentStatus.AVAILABLE, timedelta(days=5))
+    get_storage().write("attachments/" + "d" * 32, PDF, "application/pdf")
+    s3_storage.put_object(Bucket="helpdesk-test", Key="other-app/file", Body=b"x")
+    result = attachments_cleanup(now=timezone.now() + timedelta(days=2))
+    assert (result.pending_removed, result.orphans_removed) == (0, 1)
+    keys = sorted(item["Key"] for item in s3_storage.list_objects_v2(Bucket="helpdesk-test")["Contents"])
+    assert keys == [kept.key, "other-app/file"]
 
 
 @pytest.fixture

@@ -2,11 +2,14 @@ from datetime import timedelta
 
 from django.core.management.base import BaseCommand
 
-from apps.attachments.services import PENDING_UPLOAD_MAX_AGE, attachments_cleanup
+from apps.attachments.cleanup import PENDING_UPLOAD_MAX_AGE, attachments_cleanup
 
 
 class Command(BaseCommand):
-    help = "Remove uploads still pending after a day (the stored object and the row). Safe to run from cron."
+    help = (
+        "Remove uploads still pending after a day (the stored object and the row), and stored objects that "
+        "old which no attachment refers to. Safe to run from cron."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -15,5 +18,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, hours: int, **options):
-        removed = attachments_cleanup(max_age=timedelta(hours=hours))
-        self.stdout.write(f"{removed} pending upload(s) removed")
+        result = attachments_cleanup(max_age=timedelta(hours=hours))
+        self.stdout.write(
+            f"{result.pending_removed} pending upload(s) removed, {result.orphans_removed} orphaned object(s) removed"
+        )
