@@ -9,6 +9,7 @@ from django.test import Client
 
 from apps.core.jwks import JwksCache, JwksUnavailable, UnknownKeyId, http_fetcher
 from apps.core.testing.clerk import FakeClerk, new_key
+from apps.core.testing.servers import free_port
 
 ME = "/api/v1/users/me"
 
@@ -111,7 +112,7 @@ def test_an_unreachable_jwks_is_unavailable_and_retried_only_after_cooldown(cler
 
 @pytest.mark.django_db
 def test_jwks_server_down_is_a_401_not_a_500(settings):
-    settings.CLERK_JWKS_URL = "http://127.0.0.1:9/.well-known/jwks.json"
+    settings.CLERK_JWKS_URL = f"http://127.0.0.1:{free_port()}/.well-known/jwks.json"
     other = FakeClerk()
     try:
         settings.CLERK_FRONTEND_API_URL = other.issuer
@@ -129,7 +130,7 @@ def test_clerk_jwt_key_verifies_without_any_network(clerk, settings):
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     settings.CLERK_JWT_KEY = pem.decode()
-    settings.CLERK_JWKS_URL = "http://127.0.0.1:9/unreachable"
+    settings.CLERK_JWKS_URL = f"http://127.0.0.1:{free_port()}/unreachable"
     assert _get(clerk.token("user_pem")).status_code == 200
     assert _get(clerk.token("user_pem", kid="ins_other_kid")).status_code == 200
     assert _get(clerk.token("user_pem", key=new_key())).status_code == 401
