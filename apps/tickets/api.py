@@ -9,8 +9,8 @@ from pydantic import Field, field_validator
 from apps.approvals.selectors import latest_approval_summary
 from apps.core.schemas import ErrorOut
 from apps.tickets import selectors, services
-from apps.tickets.models import Status
-from apps.tickets.permissions import access_ticket, is_staff_for
+from apps.tickets.models import Status, Ticket
+from apps.tickets.permissions import access_ticket
 from apps.tickets.schemas import (
     AssignIn,
     Ordering,
@@ -57,8 +57,8 @@ class TicketListQuery(Schema):
         return statuses
 
 
-def _detail(user, ticket_id: int) -> dict:
-    ticket = selectors.ticket_detail(ticket_id)
+def _detail(user, ticket_id: int) -> Ticket:
+    ticket = selectors.ticket_detail(user=user, ticket_id=ticket_id)
     ticket.allowed_transitions = services.allowed_transitions(actor=user, ticket=ticket)
     ticket.approval = latest_approval_summary(ticket.pk)
     return ticket
@@ -82,8 +82,7 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn):
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetail, 404: ErrorOut})
 def ticket_get(request: HttpRequest, ticket_id: int):
-    ticket = access_ticket(request.auth, ticket_id)
-    return _detail(request.auth, ticket.pk)
+    return _detail(request.auth, ticket_id)
 
 
 @router.patch("/tickets/{ticket_id}", response={200: TicketDetail, **WRITE_ERRORS})

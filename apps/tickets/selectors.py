@@ -10,7 +10,7 @@ from django.db.models import BooleanField, Case, DateTimeField, F, IntegerField,
 from django.db.models.expressions import RawSQL
 
 from apps.accounts.models import USER_VALUE_FIELDS, User, display_name_of
-from apps.core.errors import ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed
 from apps.tickets.models import Priority, Ticket, TicketEvent
 from apps.tickets.permissions import visible_tickets_q
 
@@ -191,12 +191,17 @@ def _list_items(rows: list[dict]) -> list[dict]:
     ]
 
 
-def ticket_detail(ticket_id: int) -> Ticket:
-    return (
-        Ticket.objects.select_related("requester", "assignee", "team")
+def ticket_detail(*, user: User, ticket_id: int) -> Ticket:
+    """The ticket with everything its detail shows, in one visibility-checked fetch (404 otherwise)."""
+    ticket = (
+        Ticket.objects.filter(visible_tickets_q(user), pk=ticket_id)
+        .select_related("requester", "assignee", "team")
         .prefetch_related("tags", "watchers")
-        .get(pk=ticket_id)
+        .first()
     )
+    if ticket is None:
+        raise NotFound("No such ticket.")
+    return ticket
 
 
 def ticket_events(*, ticket: Ticket, user: User, staff: bool, after: int | None, limit: int) -> tuple[list[TicketEvent], str | None]:
