@@ -3,10 +3,13 @@
 //   E2E_BASE_URL  the server, e.g. http://127.0.0.1:8123 (required)
 //   E2E_CHROMIUM  browser binary (default /usr/bin/chromium)
 //   E2E_TIMEOUT_MS  per-wait timeout (default 15000)
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createRequire } from 'node:module'
 import { chromium } from 'playwright-core'
+
+const axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 
 const BASE = process.env.E2E_BASE_URL?.replace(/\/$/, '')
 if (!BASE) {
@@ -37,9 +40,21 @@ function expect(condition, message) {
   if (!condition) throw new Error(`Expectation failed: ${message}`)
 }
 
+/** Every screenshotted screen is also checked with axe-core (WCAG A/AA rules). */
+const a11yViolations = []
+
 async function screenshot(page, name) {
   shot += 1
   await page.screenshot({ path: path.join(OUT, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true })
+  await page.addScriptTag({ content: axeSource })
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
+  )
+  for (const v of result.violations) {
+    if (v.impact === 'serious' || v.impact === 'critical') {
+      a11yViolations.push(`${name}: ${v.id} (${v.impact}) ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`)
+    }
+  }
 }
 
 async function newPage(browser, who, viewport = { width: 1280, height: 900 }) {
@@ -313,6 +328,10 @@ step('an expired session returns to sign-in and then to the same page', async ()
   await page.waitForURL(new RegExp(`${story.url}$`))
   await page.getByRole('heading', { name: story.title }).waitFor()
   expectedStatuses.delete(401)
+})
+
+step('no serious accessibility violations on any screen (axe-core)', async () => {
+  expect(a11yViolations.length === 0, `axe-core found:\n${a11yViolations.join('\n')}`)
 })
 
 step('no console errors on any page', async () => {
