@@ -199,7 +199,6 @@ def _delete(actor: User, attachment: Attachment) -> None:
     if was_available:
         ticket_log(ticket=ticket, actor=actor, kind="attachment_deleted",
                    old={"attachment_id": payload["id"], "filename": payload["filename"]}, internal=payload["internal"])
-        attachment.pk = payload["id"]
         _announce("attachment.deleted", attachment, ticket, actor, payload=payload)
     transaction.on_commit(lambda: _delete_object_quietly(key))
 
