@@ -339,3 +339,43 @@ def test_delegation_times_need_a_timezone(api, approvers):
         "delegate_id": approvers[1].pk, "starts_at": "2026-01-01T08:00:00", "ends_at": "2099-01-01T08:00:00"})
     assert response.status_code == 422
     assert set(response.json()["details"]["fields"]) == {"starts_at", "ends_at"}
+
+
+def _queries_for(client, path) -> tuple[int, int]:
+    client.get("users/me")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path)
+    assert response.status_code == 200
+    return len(response.json()), len(queries)
+
+
+def test_workflow_list_query_count_does_not_grow(api, admin_user, approvers):
+    team = make_team("Approvers", members=approvers)
+    client = api(admin_user)
+
+    def add(count):
+        for _ in range(count):
+            make_workflow({"users": approvers[:2]}, {"team": team, "rule": "quorum", "quorum": 2})
+
+    add(5)
+    few = _queries_for(client, "approvals/workflows")
+    add(45)
+    many = _queries_for(client, "approvals/workflows")
+    assert (few[0], many[0]) == (5, 50)
+    assert few[1] == many[1]
+
+
+def test_delegation_list_query_count_does_not_grow(api, approvers):
+    me = approvers[0]
+    client = api(me)
+
+    def add(count, offset):
+        for day in range(offset, offset + count):
+            make_delegation(me, make_user(), starts_in=timedelta(days=day * 2), lasts=timedelta(days=1))
+
+    add(5, 0)
+    few = _queries_for(client, "approvals/delegations")
+    add(45, 5)
+    many = _queries_for(client, "approvals/delegations")
+    assert (few[0], many[0]) == (5, 50)
+    assert few[1] == many[1]
