@@ -287,6 +287,63 @@ step('phone-sized screens render (375 px)', async (browser) => {
   expect(detailWidth <= 375, `no horizontal scrolling on the detail (scrollWidth ${detailWidth})`)
 })
 
+step('the agent filters and searches the list (debounced, kept in the URL)', async () => {
+  const page = pages.agent
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tickets' }).click()
+  await page.getByRole('heading', { name: 'Tickets' }).waitFor()
+  await page.getByLabel('Search').pressSequentially(story.title.split(' ').pop())
+  await page.waitForURL(/[?&]q=/)
+  await page.locator(`[data-ticket-number="${story.number}"]`).waitFor()
+  await page.waitForFunction(() => document.querySelectorAll('[data-ticket-number]').length === 1)
+  await page.getByLabel('Approved').check()
+  await page.waitForURL(/status=approved/)
+  await page.locator(`[data-ticket-number="${story.number}"]`).waitFor()
+  await page.getByLabel('Rejected').check()
+  await page.getByLabel('Approved').uncheck()
+  await page.getByText('No tickets match these filters.').waitFor()
+  await screenshot(page, 'agent-list-empty-filtered')
+  await page.getByRole('button', { name: 'Clear filters' }).click()
+  await page.waitForURL(/\/tickets$/)
+  await page.locator(`[data-ticket-number="${story.number}"]`).waitFor()
+})
+
+step('after losing the connection the agent\'s page catches up with what it missed', async (browser) => {
+  // The socket goes through a route the test controls, so it can cut it like a network drop.
+  const page = await newPage(browser, 'agent-flaky')
+  let down = false
+  let current = null
+  await page.routeWebSocket(/\/ws\/v1\/events$/, (ws) => {
+    if (down) {
+      ws.close({ code: 1012, reason: 'service restart' })
+      return
+    }
+    ws.connectToServer()
+    current = ws
+  })
+  await signIn(page, USERS.agent)
+  await page.goto(story.url)
+  await page.getByRole('heading', { name: story.title }).waitFor()
+  await page.locator('.live-dot--open').waitFor()
+  down = true
+  await current.close({ code: 1012, reason: 'service restart' })
+  await page.locator('.live-dot--reconnecting').waitFor()
+
+  story.missed = `Sent while you were offline ${Date.now()}`
+  const requester = pages.requester
+  await requester.goto(story.url)
+  const composer = requester.getByRole('form', { name: 'Add a comment' })
+  await composer.getByRole('combobox').fill(story.missed)
+  await composer.getByRole('button', { name: 'Comment' }).click()
+  await requester.getByTestId('comment').filter({ hasText: story.missed }).waitFor()
+  expect((await page.getByTestId('comment').filter({ hasText: story.missed }).count()) === 0, 'not delivered while down')
+
+  down = false
+  await page.locator('.live-dot--open').waitFor({ timeout: 40_000 })
+  await page.getByTestId('comment').filter({ hasText: story.missed }).waitFor()
+  await page.context().close()
+  delete pages['agent-flaky']
+})
+
 step('profile: an API token is shown once, listed, and revoked', async () => {
   const page = pages.agent
   await page.getByRole('link', { name: 'Profile' }).click()
