@@ -71,5 +71,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description="Revoke selected tokens")
     def revoke(self, request, queryset):
-        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        revoking = queryset.filter(revoked_at__isnull=True)
+        user_ids = list(revoking.values_list("user_id", flat=True))
+        count = revoking.update(revoked_at=timezone.now())
+        services.access_changed(user_ids=user_ids)
         self.message_user(request, f"Revoked {count} token(s).")

@@ -69,6 +69,15 @@ def api_token_revoke(*, user: User, token_id: int) -> None:
     )
     if not updated and not ApiToken.objects.filter(pk=token_id, user=user).exists():
         raise NotFound("No such token.")
+    if updated:
+        # A websocket opened with this token re-checks it and closes (apps.core.consumers).
+        access_changed(user_ids=[user.pk])
+
+
+def api_token_expires_at(raw: str) -> datetime | None:
+    """When an (already authenticated) token stops working: the websocket closes the socket then."""
+    prefix = raw.partition(TOKEN_PREFIX)[2].partition("_")[0]
+    return ApiToken.objects.filter(prefix=prefix).values_list("expires_at", flat=True).first()
 
 
 def is_api_token(raw: str) -> bool:

@@ -150,9 +150,9 @@ class EventsConsumer(AsyncWebsocketConsumer):
 
     async def _reload_access(self) -> None:
         followed_tickets = {live.ticket_id_of(t): t for t in self.followed if live.ticket_id_of(t) is not None}
-        snapshot = await database_sync_to_async(live.reload_access)(self.session.user.pk, set(followed_tickets))
+        snapshot = await database_sync_to_async(live.reload_access)(self.session, set(followed_tickets))
         if snapshot.user is None:
-            await self._refuse("account_disabled")
+            await self._refuse(snapshot.refused)
             return
         self.session = replace(self.session, user=snapshot.user, viewer=snapshot.viewer)
         for ticket_id, topic in followed_tickets.items():
@@ -168,14 +168,13 @@ class EventsConsumer(AsyncWebsocketConsumer):
         if self.session is None:
             await self._refuse("auth_timeout")
 
-    def _schedule_expiry(self, expires_at: int | None) -> None:
+    def _schedule_expiry(self, expires_at: float | None) -> None:
         if self.expiry_task is not None:
             self.expiry_task.cancel()
         self.expiry_task = asyncio.create_task(self._close_when_expired(expires_at)) if expires_at else None
 
-    async def _close_when_expired(self, expires_at: int) -> None:
-        # The same leeway REST grants: a token REST would still accept keeps the socket open.
-        await asyncio.sleep(max(0.0, expires_at + settings.CLERK_LEEWAY_SECONDS - time.time()))
+    async def _close_when_expired(self, expires_at: float) -> None:
+        await asyncio.sleep(max(0.0, expires_at - time.time()))
         await self._refuse("token_expired")
 
     # --- sending ------------------------------------------------------------------------------

@@ -263,3 +263,32 @@ async def test_subscription_count_is_bounded(people, settings):
         "type": "error", "code": "too_many_subscriptions", "topic": f"ticket:{ids[2]}"
     }
     await socket.disconnect()
+
+
+async def test_socket_closes_when_its_api_token_expires(people):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    expires_at = timezone.now() + timedelta(seconds=1.5)
+    _, secret = await database_sync_to_async(api_token_create)(user=people["rita"], name="short", expires_at=expires_at)
+    socket, _ = await ws_authenticated(token=secret)
+    assert await ws_next(socket, timeout=5) == {"type": "error", "code": "token_expired"}
+    assert await ws_next(socket) == {"closed": 4401}
+
+
+async def test_revoking_the_api_token_closes_the_socket_opened_with_it(people):
+    from apps.accounts.services import api_token_revoke
+
+    rita = people["rita"]
+    token, secret = await database_sync_to_async(api_token_create)(user=rita, name="script")
+    with_token, _ = await ws_authenticated(token=secret)
+    with_session, _ = await ws_authenticated(rita)
+    await database_sync_to_async(api_token_revoke)(user=rita, token_id=token.pk)
+    assert await ws_next(with_token) == {"type": "error", "code": "token_revoked"}
+    assert await ws_next(with_token) == {"closed": 4401}
+    # The same user's Clerk session is not affected: it hears of the change and stays open.
+    assert [f["event"] for f in await ws_events(with_session)] == ["access.changed"]
+    await with_session.send_json_to({"type": "ping"})
+    assert await ws_next(with_session) == {"type": "pong"}
+    await with_session.disconnect()
