@@ -133,3 +133,21 @@ def test_adapter_follows_settings(settings, tmp_path):
 )
 def test_leading_bytes_match_the_declared_type(content_type, data, expected):
     assert matches_declared_type(content_type, data[:16]) is expected
+
+
+@pytest.mark.parametrize(
+    "given, shown",
+    [
+        ("report.pdf", "report.pdf"),
+        ("C:\\Users\\rita\\report.pdf", "report.pdf"),
+        ("../../etc/passwd", "passwd"),
+        ("evil\r\nSet-Cookie: x=1.pdf", "evilSet-Cookie: x=1.pdf"),
+        ("\u202egnp.exe", "gnp.exe"),
+        ("   ", "file"),
+        ("x" * 300 + ".pdf", "x" * 251 + ".pdf"),
+    ],
+)
+def test_display_filenames_are_one_safe_segment(given, shown):
+    from apps.attachments.services import display_filename
+
+    assert display_filename(given) == shown
