@@ -86,16 +86,24 @@ async function signIn(page, email) {
   await page.locator('.live-dot--open').waitFor()
 }
 
-async function apiAs(email, pathname) {
-  const tokenRes = await fetch(`${BASE}/api/v1/auth/dev/token`, {
+async function devToken(email) {
+  const res = await fetch(`${BASE}/api/v1/auth/dev/token`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ email }),
   })
-  expect(tokenRes.ok, `dev token for ${email}: HTTP ${tokenRes.status}`)
-  const { access_token } = await tokenRes.json()
-  const res = await fetch(`${BASE}${pathname}`, { headers: { Authorization: `Bearer ${access_token}` } })
-  expect(res.ok, `GET ${pathname} as ${email}: HTTP ${res.status}`)
+  expect(res.ok, `dev token for ${email}: HTTP ${res.status}`)
+  return (await res.json()).access_token
+}
+
+async function apiAs(email, pathname, { method = 'GET', body } = {}) {
+  const token = await devToken(email)
+  const res = await fetch(`${BASE}${pathname}`, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  })
+  expect(res.ok, `${method} ${pathname} as ${email}: HTTP ${res.status}`)
   return res.json()
 }
 
@@ -203,6 +211,9 @@ step('the agent adds an internal note and a public reply', async () => {
   await composer.getByRole('combobox').fill(story.note)
   await composer.getByRole('button', { name: 'Add internal note' }).click()
   await page.getByTestId('internal-note').filter({ hasText: story.note }).waitFor()
+  // The composer resets once the server confirmed the note (the note may arrive live first).
+  await composer.getByRole('button', { name: 'Comment' }).waitFor()
+  expect(!(await composer.getByTestId('internal-toggle').isChecked()), 'the internal toggle resets after posting')
 
   // Public reply with an @mention chosen from the picker by keyboard.
   const box = composer.getByRole('combobox')
@@ -305,6 +316,25 @@ step('the agent filters and searches the list (debounced, kept in the URL)', asy
   await page.getByRole('button', { name: 'Clear filters' }).click()
   await page.waitForURL(/\/tickets$/)
   await page.locator(`[data-ticket-number="${story.number}"]`).waitFor()
+})
+
+step('the list loads further cursor pages as you scroll', async (browser) => {
+  const email = 'requester2@example.com'
+  const stamp = Date.now()
+  for (let i = 0; i < 30; i += 1) {
+    await apiAs(email, '/api/v1/tickets', { method: 'POST', body: { title: `Bulk ${stamp} #${i}`, description: '', priority: 'low', type: 'question' } })
+  }
+  const page = await newPage(browser, 'requester2')
+  await signIn(page, email)
+  const rows = page.locator('[data-ticket-number]')
+  await rows.nth(24).waitFor()
+  const firstPage = await rows.count()
+  expect(firstPage < 30, `the first page is a page, not everything (got ${firstPage})`)
+  await rows.last().scrollIntoViewIfNeeded()
+  await page.getByText(`Bulk ${stamp} #0`, { exact: true }).waitFor()
+  expect((await rows.count()) > firstPage, 'the next page was appended')
+  await page.context().close()
+  delete pages.requester2
 })
 
 step('after losing the connection the agent\'s page catches up with what it missed', async (browser) => {

@@ -1,17 +1,12 @@
 import type { App } from 'vue'
-import { clerkPlugin, getToken } from '@clerk/vue'
+import { clerkPlugin, getToken, useClerk } from '@clerk/vue'
 import type { SessionProvider } from './session'
-
-interface ClerkGlobal {
-  signOut: () => Promise<void>
-  loaded?: boolean
-  session?: unknown
-}
 
 /** Clerk-backed session; only loaded (a separate chunk) when a publishable key is set. */
 export function installClerk(app: App, publishableKey: string): SessionProvider {
   app.use(clerkPlugin, { publishableKey })
-  const clerk = (): ClerkGlobal | undefined => (window as unknown as { Clerk?: ClerkGlobal }).Clerk
+  // The plugin provides the Clerk instance to the app; read it in the app's context.
+  const clerk = app.runWithContext(() => useClerk())
   return {
     mode: 'clerk',
     getToken: () => getToken(),
@@ -19,7 +14,7 @@ export function installClerk(app: App, publishableKey: string): SessionProvider 
       return (await getToken()) !== null
     },
     async signOut() {
-      await clerk()?.signOut()
+      await clerk.value?.signOut()
     },
   }
 }
