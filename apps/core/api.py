@@ -28,19 +28,23 @@ def ping(request: HttpRequest):
     return {"pong": True}
 
 
-def _require_dev_login() -> None:
+def dev_login_gate(request: HttpRequest) -> bool:
+    """The "auth" of the dev sign-in routes: anyone while AUTH_DEV_LOGIN=1, else a 404.
+
+    As an auth callback it runs before the body is parsed, so a disabled route looks exactly like
+    one that does not exist (no 422 to probe it with). A plain function adds nothing to the schema.
+    """
     if not devauth.enabled():
-        # Looks exactly like a route that does not exist: nothing to probe in production.
         raise NotFound("No such endpoint.")
+    return True
 
 
-@router.post("/auth/dev/token", auth=None, response={200: DevTokenOut, 404: ErrorOut, 422: ErrorOut})
+@router.post("/auth/dev/token", auth=dev_login_gate, response={200: DevTokenOut, 404: ErrorOut, 422: ErrorOut})
 def dev_token(request: HttpRequest, payload: DevTokenIn):
     """Dev sign-in (AUTH_DEV_LOGIN=1 only): a token shaped and verified like a Clerk session token.
 
     An unknown email signs in a new requester, as Clerk's first sight of a user would.
     """
-    _require_dev_login()
     email = payload.email.lower()
     user = User.objects.filter(email__iexact=email).first()
     sub = user.clerk_id if user and user.clerk_id else f"user_dev_{email}"
@@ -51,17 +55,15 @@ def dev_token(request: HttpRequest, payload: DevTokenIn):
     return {"access_token": token, "expires_at": jwt.decode(token, options={"verify_signature": False})["exp"]}
 
 
-@router.get("/auth/dev/jwks.json", auth=None, response={200: dict, 404: ErrorOut})
+@router.get("/auth/dev/jwks.json", auth=dev_login_gate, response={200: dict, 404: ErrorOut})
 def dev_jwks(request: HttpRequest):
     """The public keys that sign dev sign-in tokens (AUTH_DEV_LOGIN=1 only)."""
-    _require_dev_login()
     return devauth.jwks()
 
 
-@router.get("/auth/dev/users", auth=None, response={200: list[DevUserOut], 404: ErrorOut})
+@router.get("/auth/dev/users", auth=dev_login_gate, response={200: list[DevUserOut], 404: ErrorOut})
 def dev_users(request: HttpRequest):
     """Demo users for the dev sign-in page (AUTH_DEV_LOGIN=1 only)."""
-    _require_dev_login()
     role_order = Case(
         *(When(role=role, then=Value(i)) for i, role in enumerate([Role.REQUESTER, Role.AGENT, Role.ADMIN])),
         output_field=IntegerField(),

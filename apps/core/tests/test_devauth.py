@@ -38,6 +38,14 @@ def test_dev_sign_in_is_off_by_default(method, path):
     assert response.json() == {"code": "not_found", "message": "No such endpoint.", "details": {}}
 
 
+@pytest.mark.parametrize("body", ["{}", '{"email": "not-an-email"}', "{broken"])
+def test_disabled_dev_sign_in_is_404_whatever_the_body(body):
+    # No 422/400 that would reveal the route exists.
+    response = Client().post("/api/v1/auth/dev/token", body, content_type="application/json")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
 def test_dev_token_is_clerk_shaped_and_passes_the_verifier(dev_login):
     response = _sign_in("Someone.New@Example.com")
     assert response.status_code == 200, response.content
