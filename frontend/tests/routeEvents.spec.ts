@@ -61,10 +61,12 @@ describe('routeLiveEvents', () => {
     expect(useToastStore().toasts).toEqual([])
   })
 
-  it('says a status changed by the system plainly', () => {
+  it('says plainly what changed when the actor is unknown, and leaves approval outcomes to approval events', () => {
     const { send } = harness()
-    send('ticket.transitioned', { ticket: ticket(3, { status: 'approved' }), actor_id: null })
-    expect(useToastStore().toasts.map((t) => t.message)).toEqual(['HD-3 is now approved'])
+    send('ticket.transitioned', { ticket: ticket(3, { status: 'in_progress' }), actor_id: null })
+    send('ticket.transitioned', { ticket: ticket(3, { status: 'approved' }), actor_id: 42 })
+    send('approval.decided', { approval: { id: 1, ticket_id: 3 }, decision: { decision: 'approve' }, actor_id: 42 }, 'ticket:3')
+    expect(useToastStore().toasts.map((t) => t.message)).toEqual(['HD-3 is now in progress', 'HD-3 was approved'])
   })
 
   it('adds live comments to the thread and tells internal notes apart', async () => {

@@ -76,7 +76,7 @@ export function routeLiveEvents(live: LiveSource): void {
     const d = frame.data
     const actorId = num(d.actor_id)
     const byOther = actorId !== meId
-    const who = people.nameOf(actorId) ?? 'Someone'
+    const who = people.nameOf(actorId)
     const ticketId = ticketIdOf(frame)
     const number =
       (typeof obj(d.ticket)?.number === 'string' ? (obj(d.ticket)?.number as string) : null) ??
@@ -93,19 +93,24 @@ export function routeLiveEvents(live: LiveSource): void {
         tickets.receive(ticket, meId)
         refreshTicket(ticket.id)
         if (!byOther) return
-        if (frame.event === 'ticket.created') toastOnce(frame, `${who} raised ${ticket.number}`)
-        else if (frame.event === 'ticket.transitioned') {
+        if (frame.event === 'ticket.created') {
+          toastOnce(frame, who ? `${who} raised ${ticket.number}` : `New ticket ${ticket.number}`)
+        } else if (frame.event === 'ticket.transitioned') {
+          // Approval outcomes get their own "approved/rejected" toast from approval.decided.
+          if (['approved', 'rejected'].includes(ticket.status)) return
           const status = label(ticket.status).toLowerCase()
-          toastOnce(frame, actorId === null ? `${ticket.number} is now ${status}` : `${who} moved ${ticket.number} to ${status}`)
+          toastOnce(frame, who ? `${who} moved ${ticket.number} to ${status}` : `${ticket.number} is now ${status}`)
         } else if (frame.event === 'ticket.assigned') {
           const to = ticket.assignee ? (ticket.assignee.id === meId ? 'you' : ticket.assignee.name || ticket.assignee.email) : null
-          toastOnce(frame, to ? `${who} assigned ${ticket.number} to ${to}` : `${who} unassigned ${ticket.number}`)
-        } else toastOnce(frame, `${who} updated ${ticket.number}`)
+          const n = ticket.number
+          if (who) toastOnce(frame, to ? `${who} assigned ${n} to ${to}` : `${who} unassigned ${n}`)
+          else toastOnce(frame, to ? `${n} was assigned to ${to}` : `${n} was unassigned`)
+        } else toastOnce(frame, who ? `${who} updated ${ticket.number}` : `${ticket.number} was updated`)
         return
       }
       case 'ticket.deleted':
         if (ticketId !== null) tickets.forget(ticketId)
-        if (byOther) toastOnce(frame, `${who} deleted ${number}`)
+        if (byOther) toastOnce(frame, who ? `${who} deleted ${number}` : `${number} was deleted`)
         return
       case 'comment.created':
       case 'comment.updated':
@@ -115,7 +120,7 @@ export function routeLiveEvents(live: LiveSource): void {
         useCommentsStore().add(comment)
         refreshTicket(comment.ticket_id)
         if (frame.event === 'comment.created' && byOther) {
-          const author = comment.author ? comment.author.name || comment.author.email : who
+          const author = comment.author ? comment.author.name || comment.author.email : (who ?? 'Someone')
           toastOnce(frame, `${author} ${comment.internal ? 'added an internal note to' : 'commented on'} ${number}`)
         }
         return
@@ -128,7 +133,9 @@ export function routeLiveEvents(live: LiveSource): void {
         if (frame.event === 'attachment.available') store.receive(ticketId, attachment)
         else store.drop(ticketId, attachment.id)
         refreshTicket(ticketId)
-        if (byOther && frame.event === 'attachment.available') toastOnce(frame, `${who} attached ${attachment.filename}`)
+        if (byOther && frame.event === 'attachment.available') {
+          toastOnce(frame, who ? `${who} attached ${attachment.filename}` : `${attachment.filename} was attached to ${number}`)
+        }
         return
       }
       case 'approval.requested':
@@ -139,13 +146,17 @@ export function routeLiveEvents(live: LiveSource): void {
         if (frame.event === 'approval.requested') toastOnce(frame, `Your approval is requested on ${number}`)
         else if (byOther && frame.event === 'approval.decided') {
           const verb = obj(d.decision)?.decision === 'reject' ? 'rejected' : 'approved'
-          toastOnce(frame, `${who} ${verb} ${number}`)
-        } else if (byOther) toastOnce(frame, `${who} cancelled the approval of ${number}`)
+          toastOnce(frame, who ? `${who} ${verb} ${number}` : `${number} was ${verb}`)
+        } else if (byOther) {
+          toastOnce(frame, who ? `${who} cancelled the approval of ${number}` : `The approval of ${number} was cancelled`)
+        }
         return
       }
-      case 'mention':
-        toastOnce(frame, `${who} mentioned you on ${number}`)
+      case 'mention': {
+        const author = (obj(d.comment) as Comment | null)?.author
+        toastOnce(frame, `${who ?? (author ? author.name || author.email : 'Someone')} mentioned you on ${number}`)
         return
+      }
       case 'access.changed':
         void auth.loadMe().catch(() => undefined)
         if (tickets.list.loaded) void tickets.fetchList()

@@ -1,12 +1,14 @@
 import { defineStore } from 'pinia'
 import { computed, reactive, ref } from 'vue'
 import { api, unwrap, ApiError } from '@/api/client'
+import { usePeopleStore } from './people'
 import type { Approval, ApprovalDetail, ApprovalWorkflow, Delegation, DelegationCreate } from '@/api/models'
 
 export type Decision = 'approve' | 'reject'
 
 /** My approvals inbox, normalised by id, with optimistic decisions rolled back on conflict. */
 export const useApprovalsStore = defineStore('approvals', () => {
+  const people = usePeopleStore()
   const byId = reactive<Record<number, Approval>>({})
   const details = reactive<Record<number, ApprovalDetail>>({})
   const inbox = ref<number[]>([])
@@ -38,6 +40,7 @@ export const useApprovalsStore = defineStore('approvals', () => {
   async function fetchOne(id: number): Promise<ApprovalDetail> {
     const approval = await unwrap(api.GET('/api/v1/approvals/{approval_id}', { params: { path: { approval_id: id } } }))
     details[id] = approval
+    people.remember(approval.requested_by, ...approval.steps.flatMap((st) => st.decisions.map((d) => d.approver)))
     return approval
   }
 

@@ -147,6 +147,7 @@ export const useTicketsStore = defineStore('tickets', () => {
     const page = await unwrap(
       api.GET('/api/v1/tickets/{ticket_id}/events', { params: { path: { ticket_id: id } } }),
     )
+    page.items.forEach((e) => people.remember(e.actor))
     events[id] = page.items
   }
 
