@@ -396,6 +396,38 @@ step('profile: an API token is shown once, listed, and revoked', async () => {
   expect(after.status === 401, `the revoked token is refused (HTTP ${after.status})`)
 })
 
+step('profile: the approver delegates approvals for a period, sees it listed, removes it', async (browser) => {
+  const page = await newPage(browser, 'approver-profile')
+  await signIn(page, USERS.approver)
+  await page.getByRole('link', { name: 'Profile' }).click()
+  await page.getByRole('heading', { name: 'Delegations' }).waitFor()
+  await page.getByLabel('Find a person').fill('Anna')
+  await page.getByRole('button', { name: 'Search' }).click()
+  await page.getByLabel('Delegate', { exact: true }).locator('option', { hasText: 'Anna Agent' }).waitFor({ state: 'attached' })
+  await page.getByLabel('Delegate', { exact: true }).selectOption({ label: 'Anna Agent (agent2@example.com)' })
+  const local = (d) => new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 16)
+  await page.getByLabel('From').fill(local(new Date(Date.now() - 60_000)))
+  await page.getByLabel('Until').fill(local(new Date(Date.now() + 86_400_000)))
+  await page.getByLabel('Note (optional)').fill('On leave')
+  await page.getByRole('button', { name: 'Delegate', exact: true }).click()
+  const entry = page.getByRole('listitem').filter({ hasText: 'Anna Agent' }).filter({ hasText: 'On leave' })
+  await entry.waitFor()
+  await screenshot(page, 'profile-delegation')
+  await entry.getByRole('button', { name: 'Remove' }).click()
+  await entry.waitFor({ state: 'detached' })
+  await page.context().close()
+  delete pages['approver-profile']
+})
+
+step('admins get a link to the Django admin', async (browser) => {
+  const page = await newPage(browser, 'admin')
+  await signIn(page, 'admin@example.com')
+  const link = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })
+  expect((await link.getAttribute('href')) === '/admin/', 'the admin link points at /admin/')
+  await page.context().close()
+  delete pages.admin
+})
+
 step('an expired session returns to sign-in and then to the same page', async () => {
   const page = pages.requester
   expectedStatuses.add(401)
