@@ -16,7 +16,6 @@ from django.core import signing
 from django.urls import reverse
 
 from apps.attachments.storage.base import (
-    DOWNLOAD_URL_LIFETIME,
     UPLOAD_URL_LIFETIME,
     AbsoluteUrl,
     FileToStore,
