@@ -15,6 +15,9 @@ export default defineConfig({
     proxy: {
       '/api': { target: backend, changeOrigin: false },
       '/ws': { target: backend, ws: true },
+      // The Django admin (linked for admins) and its static files, so the link works in dev too.
+      '/admin': { target: backend },
+      '/static': { target: backend },
     },
   },
   build: {

@@ -36,6 +36,14 @@ describe('API client middleware', () => {
     expect(fetchMock.mock.calls[0]![0].headers.get('Authorization')).toBeNull()
   })
 
+  it('sends no token when the session cannot produce one, and the 401 reaches the session owner', async () => {
+    setAuthHooks({ getToken: async () => Promise.reject(new Error('dev sign-in disabled')), onUnauthorized })
+    fetchMock.mockResolvedValue(json({ code: 'not_authenticated', message: 'No token.', details: {} }, 401))
+    await expect(api.GET('/api/v1/users/me')).rejects.toMatchObject({ status: 401 })
+    expect(fetchMock.mock.calls[0]![0].headers.get('Authorization')).toBeNull()
+    expect(onUnauthorized).toHaveBeenCalledTimes(1)
+  })
+
   it('turns the error body into a typed ApiError with field errors', async () => {
     fetchMock.mockResolvedValue(
       json(

@@ -30,7 +30,8 @@ function isPublic(url: string): boolean {
 export const authMiddleware: Middleware = {
   async onRequest({ request }) {
     if (isPublic(request.url)) return request
-    const token = await hooks.getToken()
+    // A session that can't produce a token sends none: the 401 then leads back to sign-in.
+    const token = await hooks.getToken().catch(() => null)
     if (token) request.headers.set('Authorization', `Bearer ${token}`)
     return request
   },
