@@ -298,6 +298,32 @@ step('phone-sized screens render (375 px)', async (browser) => {
   expect(detailWidth <= 375, `no horizontal scrolling on the detail (scrollWidth ${detailWidth})`)
 })
 
+step('an edit based on a stale version gets a 409, keeps the draft, and saves on the second try', async () => {
+  const page = pages.agent
+  expectedStatuses.add(409)
+  await page.goto(story.url)
+  await page.getByRole('heading', { name: story.title }).waitFor()
+  await page.getByRole('button', { name: 'Edit ticket' }).click()
+  const form = page.getByRole('form', { name: 'Edit ticket' })
+  await form.getByLabel('Priority').selectOption('urgent')
+  // Someone else changes the ticket meanwhile (through the API, as a script would).
+  const id = Number(story.url.split('/').pop())
+  const current = await apiAs(USERS.agent, `/api/v1/tickets/${id}`)
+  await apiAs(USERS.agent, `/api/v1/tickets/${id}`, {
+    method: 'PATCH',
+    body: { version: current.version, description: `${current.description}\n\nUpdated by a script.` },
+  })
+  await form.getByRole('button', { name: 'Save' }).click()
+  await form.getByRole('alert').filter({ hasText: 'Someone changed this ticket' }).waitFor()
+  expect((await form.getByLabel('Priority').inputValue()) === 'urgent', 'the draft survives the conflict')
+  await screenshot(page, 'ticket-edit-conflict')
+  await form.getByRole('button', { name: 'Save' }).click()
+  await form.waitFor({ state: 'detached' })
+  await page.getByTestId('description').filter({ hasText: 'Updated by a script.' }).waitFor()
+  await page.locator('.badge--priority-urgent').first().waitFor()
+  expectedStatuses.delete(409)
+})
+
 step('the agent filters and searches the list (debounced, kept in the URL)', async () => {
   const page = pages.agent
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tickets' }).click()
