@@ -10,16 +10,12 @@ export const STATUSES = [
   'resolved',
   'closed',
 ] as const
-export type TicketStatus = (typeof STATUSES)[number]
 
 export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const
-export type TicketPriority = (typeof PRIORITIES)[number]
 
 export const TICKET_TYPES = ['incident', 'service_request', 'change', 'question'] as const
-export type TicketType = (typeof TICKET_TYPES)[number]
 
-export type Role = 'requester' | 'agent' | 'admin'
-
+/** 'pending_approval' → 'Pending approval' */
 export function label(value: string): string {
   const text = value.replace(/_/g, ' ')
   return text.charAt(0).toUpperCase() + text.slice(1)
