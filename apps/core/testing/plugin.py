@@ -6,6 +6,7 @@ Clerk verify there too.
 
 import os
 import tempfile
+import uuid
 
 from apps.core.testing.clerk import AUTHORIZED_PARTY, FakeClerk
 
@@ -22,6 +23,8 @@ os.environ.update(
         "CLERK_JWT_KEY": "",
         "ATTACHMENTS_STORAGE": "local",
         "R2_BUCKET_NAME": "",
+        # Redis pub/sub ignores the database number: runs sharing a Redis must not hear each other.
+        "CHANNEL_LAYER_PREFIX": f"test{uuid.uuid4().hex[:12]}",
     }
 )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
