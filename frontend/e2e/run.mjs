@@ -445,11 +445,15 @@ step('profile: the approver delegates approvals for a period, sees it listed, re
   delete pages['approver-profile']
 })
 
-step('admins get a link to the Django admin', async (browser) => {
+step('admins get a link to the Django admin; signing out ends the session', async (browser) => {
   const page = await newPage(browser, 'admin')
   await signIn(page, 'admin@example.com')
   const link = page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' })
   expect((await link.getAttribute('href')) === '/admin/', 'the admin link points at /admin/')
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.waitForURL(/\/sign-in$/)
+  await page.goto('/profile')
+  await page.waitForURL((url) => url.pathname === '/sign-in' && url.searchParams.get('next') === '/profile')
   await page.context().close()
   delete pages.admin
 })
