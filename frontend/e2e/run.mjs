@@ -258,6 +258,28 @@ step('the approver approves from the inbox', async (browser) => {
   await page.getByTestId('toasts').filter({ hasText: `${story.number} approved` }).waitFor()
 })
 
+step('a new request appears in the open inbox live; rejecting needs a reason', async () => {
+  const page = pages.approver
+  await page.getByRole('heading', { name: 'Approvals' }).waitFor()
+  const ticket = await apiAs(USERS.requester, '/api/v1/tickets', {
+    method: 'POST',
+    body: { title: `New laptop ${Date.now()}`, description: 'Mine is 8 years old.', priority: 'normal', type: 'service_request' },
+  })
+  const workflows = await apiAs(USERS.agent, '/api/v1/approvals/workflows')
+  const workflow = workflows.find((w) => w.name === WORKFLOW)
+  expect(workflow, `the "${WORKFLOW}" workflow exists`)
+  await apiAs(USERS.agent, `/api/v1/tickets/${ticket.id}/approvals`, { method: 'POST', body: { workflow_id: workflow.id } })
+  const item = page.locator(`[data-approval-ticket="${ticket.number}"]`)
+  await item.waitFor()
+  await item.getByRole('button', { name: 'Reject' }).click()
+  await item.getByText('Say why you reject it.').waitFor()
+  await item.getByLabel(/^Comment/).fill('Not in this year\'s budget.')
+  await item.getByRole('button', { name: 'Reject' }).click()
+  await item.waitFor({ state: 'detached' })
+  const after = await apiAs(USERS.requester, `/api/v1/tickets/${ticket.id}`)
+  expect(after.status === 'rejected', `the ticket is rejected (got ${after.status})`)
+})
+
 step('the requester sees the status change live, still without the internal note', async () => {
   const page = pages.requester
   await page.getByTestId('ticket-status').filter({ hasText: /^Approved$/ }).waitFor()
