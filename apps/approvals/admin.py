@@ -2,7 +2,7 @@
 the services (the cancel action calls approval_cancel, so the ticket and the log follow)."""
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from apps.approvals.models import (
     ApprovalDecision,
@@ -14,7 +14,7 @@ from apps.approvals.models import (
 )
 from apps.approvals.services import approval_cancel
 from apps.approvals.workflows import StepSpec, step_spec_errors
-from apps.core.errors import DomainError
+from apps.core.admin import run_service_on_each
 
 
 class WorkflowStepForm(forms.ModelForm):
@@ -95,14 +95,11 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel selected pending approvals")
     def cancel(self, request, queryset):
-        done = 0
-        for approval in queryset:
-            try:
-                approval_cancel(actor=request.user, approval_id=approval.pk, reason="Cancelled in the admin")
-                done += 1
-            except DomainError as error:
-                self.message_user(request, f"#{approval.pk}: {error.message}", messages.WARNING)
-        self.message_user(request, f"Cancelled {done} approval(s).")
+        run_service_on_each(
+            self, request, queryset,
+            lambda approval: approval_cancel(actor=request.user, approval_id=approval.pk, reason="Cancelled in the admin"),
+            done_message="Cancelled {count} approval(s).", label=lambda approval: f"#{approval.pk}",
+        )
 
 
 @admin.register(ApprovalDecision)

@@ -1,9 +1,9 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
 
 from apps.attachments.models import Attachment
 from apps.attachments.services import attachment_delete
-from apps.core.errors import DomainError
+from apps.core.admin import run_service_on_each
 
 
 @admin.register(Attachment)
@@ -38,14 +38,8 @@ class AttachmentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected attachments and their stored files")
     def delete_through_service(self, request, queryset):
-        done, failed = 0, []
-        for attachment in queryset:
-            try:
-                attachment_delete(actor=request.user, attachment_id=attachment.pk)
-                done += 1
-            except DomainError as exc:
-                failed.append(f"{attachment.filename}: {exc.message}")
-        if done:
-            self.message_user(request, f"{done} attachment(s) deleted.", messages.SUCCESS)
-        for failure in failed:
-            self.message_user(request, failure, messages.ERROR)
+        run_service_on_each(
+            self, request, queryset,
+            lambda attachment: attachment_delete(actor=request.user, attachment_id=attachment.pk),
+            done_message="{count} attachment(s) deleted.", label=lambda attachment: attachment.filename,
+        )

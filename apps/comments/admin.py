@@ -1,8 +1,8 @@
-from django.contrib import admin, messages
+from django.contrib import admin
 
 from apps.comments.models import Comment, CommentRevision
 from apps.comments.services import comment_delete
-from apps.core.errors import DomainError
+from apps.core.admin import ReadOnlyAdminMixin, run_service_on_each
 
 
 class RevisionInline(admin.TabularInline):
@@ -17,7 +17,7 @@ class RevisionInline(admin.TabularInline):
 
 
 @admin.register(Comment)
-class CommentAdmin(admin.ModelAdmin):
+class CommentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: comments are written by their authors. Admins can soft-delete through the service."""
 
     list_display = ("id", "ticket", "author", "internal", "short_body", "created_at", "edited_at", "deleted_at")
@@ -32,15 +32,6 @@ class CommentAdmin(admin.ModelAdmin):
     def short_body(self, comment: Comment) -> str:
         return comment.body[:80]
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
     def get_actions(self, request):
         actions = super().get_actions(request)
         actions.pop("delete_selected", None)
@@ -48,14 +39,7 @@ class CommentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected comments (placeholder kept in the thread)")
     def soft_delete(self, request, queryset):
-        done, failed = 0, []
-        for comment in queryset:
-            try:
-                comment_delete(actor=request.user, comment_id=comment.pk)
-                done += 1
-            except DomainError as exc:
-                failed.append(f"comment {comment.pk}: {exc.message}")
-        if done:
-            self.message_user(request, f"{done} comment(s) deleted.", messages.SUCCESS)
-        for failure in failed:
-            self.message_user(request, failure, messages.ERROR)
+        run_service_on_each(
+            self, request, queryset, lambda comment: comment_delete(actor=request.user, comment_id=comment.pk),
+            done_message="{count} comment(s) deleted.", label=lambda comment: f"comment {comment.pk}",
+        )

@@ -7,6 +7,7 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 
 from apps.accounts.models import User
+from apps.core.admin import ReadOnlyAdminMixin, run_service_on_each
 from apps.core.errors import DomainError
 from apps.tickets import services
 from apps.tickets.models import Priority, Status, Tag, Ticket, TicketEvent
@@ -100,10 +101,6 @@ class TicketAdmin(admin.ModelAdmin):
         if data.get("new_status"):
             services.ticket_transition(actor=request.user, ticket_id=obj.pk, status=data["new_status"], reason=data.get("reason", ""))
 
-    def save_related(self, request, form, formsets, change):
-        # Tags and the activity log are written by the services, not by the form.
-        pass
-
     def response_add(self, request, obj, post_url_continue=None):
         if getattr(request, "ticket_admin_failed", False):
             return HttpResponseRedirect(request.path)
@@ -115,17 +112,8 @@ class TicketAdmin(admin.ModelAdmin):
         return super().response_change(request, obj)
 
     def _run_on_each(self, request, queryset, call) -> None:
-        done, failed = 0, []
-        for ticket in queryset:
-            try:
-                call(ticket)
-                done += 1
-            except DomainError as exc:
-                failed.append(f"{ticket.key}: {exc.message}")
-        if done:
-            self.message_user(request, f"Updated {done} ticket(s).", messages.SUCCESS)
-        for failure in failed:
-            self.message_user(request, failure, messages.ERROR)
+        run_service_on_each(self, request, queryset, call, done_message="Updated {count} ticket(s).",
+                            label=lambda ticket: ticket.key)
 
     @admin.action(description="Assign selected tickets to…")
     def assign_to(self, request, queryset):
@@ -159,19 +147,10 @@ class TagAdmin(admin.ModelAdmin):
 
 
 @admin.register(TicketEvent)
-class TicketEventAdmin(admin.ModelAdmin):
+class TicketEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the activity log is written by services and never edited."""
 
     list_display = ("created_at", "ticket", "kind", "actor", "internal")
     list_filter = ("kind", "internal")
     list_select_related = ("ticket", "actor")
     search_fields = ("ticket__title", "=ticket__number")
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
