@@ -5,6 +5,7 @@ import { router } from './router'
 import { useAuthStore } from './stores/auth'
 import { useLiveStore } from './stores/live'
 import { useApprovalsStore } from './stores/approvals'
+import { useToastStore } from './stores/toasts'
 import { routeLiveEvents } from './live/routeEvents'
 import { DevSession } from './auth/devSession'
 import './styles.css'
@@ -21,6 +22,11 @@ async function boot(): Promise<void> {
     auth.useProvider(new DevSession())
   }
   app.use(router)
+  // A bug in a screen must not fail silently: log it and tell the user something went wrong.
+  app.config.errorHandler = (error, _instance, info) => {
+    console.error(`[helpdesk] ${info}:`, error)
+    useToastStore().push('Something went wrong on this page. Reload if it keeps happening.', 'error')
+  }
 
   const live = useLiveStore()
   routeLiveEvents(live)

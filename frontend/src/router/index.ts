@@ -76,6 +76,14 @@ router.beforeEach(async (to): Promise<true | RouteLocationRaw> => {
   return { name: 'sign-in', query: { next: to.fullPath } }
 })
 
+// After a deploy, an open tab may ask for a route chunk that no longer exists (hashed names):
+// load the page afresh, which fetches the new index and its chunks.
+router.onError((error, to) => {
+  if (/dynamically imported module|Importing a module script failed|error loading dynamically/i.test(String(error))) {
+    window.location.assign(to.fullPath)
+  }
+})
+
 router.afterEach((to) => {
   document.title = to.meta.title ? `${to.meta.title} · Helpdesk` : 'Helpdesk'
 })
