@@ -292,3 +292,26 @@ async def test_revoking_the_api_token_closes_the_socket_opened_with_it(people):
     await with_session.send_json_to({"type": "ping"})
     assert await ws_next(with_session) == {"type": "pong"}
     await with_session.disconnect()
+
+
+async def test_delivering_an_event_to_many_sockets_touches_no_database(people, django_db_blocker):
+    from channels.layers import get_channel_layer
+
+    from apps.core.events import encode_frame
+
+    sockets = []
+    for user in [people["alan"], people["fay"], people["rita"], people["ada"]] * 5:
+        socket, _ = await ws_authenticated(user)
+        assert (await ws_subscribe(socket, "tickets"))["type"] == "subscribed"
+        sockets.append(socket)
+    desk = people["desk"].pk
+    audience = {"ticket_id": 1, "team_id": desk, "user_ids": [people["rita"].pk], "staff_only": False}
+    message = {"type": "hd.event", "topic": "tickets", "event": "ticket.updated", "audience": audience,
+               "frame": encode_frame("tickets", "ticket.updated", {"ticket": {"id": 1}})}
+    with django_db_blocker.block():  # any query, in any thread, now raises
+        await get_channel_layer().group_send("tickets", message)
+        received = [len(await ws_events(socket)) for socket in sockets]
+    # Alan (the team's agent), Rita (the requester) and Ada (admin) see it; Fay (other team) doesn't.
+    assert received == [1, 0, 1, 1] * 5
+    for socket in sockets:
+        await socket.disconnect()
