@@ -23,13 +23,16 @@ class StorageXHR {
   send() {
     StorageXHR.sent.push({ method: this.method, url: this.url })
     const status = StorageXHR.statuses.shift() ?? 200
+    if (status === 0) return // hangs until aborted
     setTimeout(() => {
       this.upload.onprogress?.({ lengthComputable: true, loaded: 7, total: 14 } as ProgressEvent)
       this.status = status
       this.onload?.()
     }, 0)
   }
-  abort() {}
+  abort() {
+    this.onabort?.()
+  }
 }
 
 const attachment = (id: number, status = 'pending') => ({
@@ -88,6 +91,19 @@ describe('attachments store', () => {
     await vi.waitFor(() => expect(store.uploads[0]?.state).toBe('done'))
     expect(StorageXHR.sent.map((s) => s.url)).toEqual(['/storage/1', '/storage/2'])
     expect(store.byTicket[3]?.map((a) => a.id)).toEqual([2])
+  })
+
+  it('cancels a running transfer; the file can be retried', async () => {
+    StorageXHR.statuses = [0, 200]
+    const store = useAttachmentsStore()
+    await store.fetchForTicket(3)
+    store.upload(3, [pdf()])
+    await vi.waitFor(() => expect(StorageXHR.sent).toHaveLength(1))
+    store.cancel(store.uploads[0]!.key)
+    await vi.waitFor(() => expect(store.uploads[0]?.state).toBe('failed'))
+    expect(store.uploads[0]?.error).toBe('The upload was cancelled.')
+    store.retry(store.uploads[0]!.key)
+    await vi.waitFor(() => expect(store.uploads[0]?.state).toBe('done'))
   })
 
   it('refuses bad files before any request', () => {

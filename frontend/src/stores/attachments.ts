@@ -22,6 +22,8 @@ let nextKey = 1
 export const useAttachmentsStore = defineStore('attachments', () => {
   const byTicket = reactive<Record<number, Attachment[]>>({})
   const uploads = ref<UploadJob[]>([])
+  /** How to stop each running transfer, by job key (not state: nothing renders it). */
+  const aborts = new Map<number, () => void>()
 
   function receive(ticketId: number, attachment: Attachment): void {
     const list = byTicket[ticketId]
@@ -63,10 +65,16 @@ export const useAttachmentsStore = defineStore('attachments', () => {
           },
         }),
       )
-      await uploadToStorage(intent.upload, current.file, (fraction) => {
+      const transfer = uploadToStorage(intent.upload, current.file, (fraction) => {
         const j = job(key)
         if (j) j.progress = Math.round(fraction * 100)
-      }).done
+      })
+      aborts.set(key, transfer.abort)
+      try {
+        await transfer.done
+      } finally {
+        aborts.delete(key)
+      }
       current.state = 'verifying'
       const attachment = await unwrap(
         api.POST('/api/v1/attachments/{attachment_id}/complete', {
@@ -101,7 +109,12 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     if (job(key)?.state === 'failed') void run(key)
   }
 
+  function cancel(key: number): void {
+    aborts.get(key)?.()
+  }
+
   function dismiss(key: number): void {
+    cancel(key)
     uploads.value = uploads.value.filter((j) => j.key !== key)
   }
 
@@ -126,5 +139,5 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     drop(ticketId, id)
   }
 
-  return { byTicket, uploads, receive, drop, fetchForTicket, upload, retry, dismiss, download, remove }
+  return { byTicket, uploads, receive, drop, fetchForTicket, upload, retry, cancel, dismiss, download, remove }
 })
