@@ -276,6 +276,8 @@ step('a new request appears in the open inbox live; rejecting needs a reason', a
   await item.getByLabel(/^Comment/).fill('Not in this year\'s budget.')
   await item.getByRole('button', { name: 'Reject' }).click()
   await item.waitFor({ state: 'detached' })
+  // The item leaves the inbox optimistically; the toast comes once the server agreed.
+  await page.getByTestId('toasts').filter({ hasText: `${ticket.number} rejected` }).waitFor()
   const after = await apiAs(USERS.requester, `/api/v1/tickets/${ticket.id}`)
   expect(after.status === 'rejected', `the ticket is rejected (got ${after.status})`)
 })
