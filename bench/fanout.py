@@ -60,15 +60,18 @@ class Recorder:
         # When each REST round's event appeared on the channel layer: published after the commit.
         self.published: dict[int, float] = {}
 
+    def complete(self, key: tuple[str, int]) -> bool:
+        # Sockets that were dropped will not report: waiting for them would only stall the round.
+        return len(self.latencies[key]) >= self.expected - len(self.dropped)
+
     def arrived(self, key: tuple[str, int], latency: float) -> None:
-        got = self.latencies[key]
-        got.append(latency)
-        if len(got) >= self.expected and key in self.waiters:
+        self.latencies[key].append(latency)
+        if key in self.waiters and self.complete(key):
             self.waiters[key].set()
 
     async def wait(self, key: tuple[str, int]) -> None:
         event = self.waiters.setdefault(key, asyncio.Event())
-        if len(self.latencies[key]) >= self.expected:
+        if self.complete(key):
             return
         try:
             await asyncio.wait_for(event.wait(), ROUND_TIMEOUT_S)
@@ -117,7 +120,11 @@ async def observe_commits(layer, topic: str, recorder: Recorder) -> None:
     channel = await layer.new_channel()
     await layer.group_add(topic.replace(":", "."), channel)
     while True:
-        message = await layer.receive(channel)
+        try:
+            message = await layer.receive(channel)
+        except Exception as exc:  # RedisChannelLayer's reads time out under load; keep observing
+            print(f"  observer: {type(exc).__name__}: {exc}", flush=True)
+            continue
         arrived = time.time()
         if message.get("event") == "ticket.updated":
             title = json.loads(message["frame"])["data"]["ticket"]["title"]
