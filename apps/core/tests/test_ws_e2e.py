@@ -190,3 +190,25 @@ async def test_removal_from_the_team_in_a_third_process_cuts_off_the_socket(live
         assert changed.status_code == 200, changed.text
     assert await socket.events() == []
     await socket.close()
+
+
+def test_single_process_without_redis_delivers_through_the_in_memory_layer(tmp_path):
+    """`make run`'s shape: one process, no REDIS_URL. Services run in Django's sync threads and must
+    still reach sockets served by the event loop."""
+
+    async def scenario(running, people):
+        ticket_id = people["tickets"]["vpn"]
+        rita = await Client.open(running.ws_url(0), token_of(people, "rita"))
+        assert (await rita.subscribe(f"ticket:{ticket_id}"))["type"] == "subscribed"
+        async with rest(running.urls[0], token_of(people, "alan")) as api:
+            response = await api.post(f"/tickets/{ticket_id}/transition", json={"status": "open"})
+            assert response.status_code == 200, response.text
+        frame = await rita.until_event("ticket.transitioned")
+        assert frame["data"]["ticket"]["status"] == "open"
+        await rita.close()
+
+    with cluster(tmp_path, database_url=f"sqlite:///{tmp_path / 'one.sqlite3'}", processes=1,
+                 env={"REDIS_URL": ""}) as running:
+        health = httpx.get(f"{running.urls[0]}/api/v1/health").json()
+        assert health["checks"]["channel_layer"]["backend"] == "InMemoryChannelLayer"
+        asyncio.run(scenario(running, running.seed(SPEC)))
