@@ -61,6 +61,17 @@ async function newPage(browser, who, viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport, baseURL: BASE })
   context.setDefaultTimeout(TIMEOUT)
   const page = await context.newPage()
+  // Toasts disappear after a few seconds; keep a log of every one shown, for assertions.
+  await page.addInitScript(() => {
+    window.__toasts = []
+    new MutationObserver((mutations) => {
+      for (const m of mutations) {
+        for (const node of m.addedNodes) {
+          if (node instanceof HTMLElement && node.classList.contains('toast')) window.__toasts.push(node.textContent.trim())
+        }
+      }
+    }).observe(document, { childList: true, subtree: true })
+  })
   page.on('console', (msg) => {
     // Chromium logs every HTTP error response as a console error; those are judged below.
     if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
@@ -75,6 +86,10 @@ async function newPage(browser, who, viewport = { width: 1280, height: 900 }) {
   page.on('pageerror', (err) => consoleErrors.push(`[${who}] uncaught: ${err.message}`))
   pages[who] = page
   return page
+}
+
+async function waitForToast(page, text) {
+  await page.waitForFunction((t) => window.__toasts.some((m) => m.includes(t)), text)
 }
 
 async function signIn(page, email) {
@@ -239,7 +254,7 @@ step('the agent starts the approval', async () => {
 step('the requester\'s open page shows the public reply live, never the internal note', async () => {
   const page = pages.requester
   await page.getByTestId('comment').filter({ hasText: story.reply }).waitFor()
-  await page.getByTestId('toasts').filter({ hasText: `mentioned you on ${story.number}` }).waitFor()
+  await waitForToast(page, `mentioned you on ${story.number}`)
   await page.getByTestId('ticket-status').filter({ hasText: 'Pending approval' }).waitFor()
   expect((await page.getByTestId('internal-note').count()) === 0, 'requester sees no internal note')
   expect(!(await page.content()).includes(story.note), 'the internal note text is nowhere on the requester page')
@@ -255,7 +270,7 @@ step('the approver approves from the inbox', async (browser) => {
   await item.getByLabel(/^Comment/).fill('Approved, go ahead.')
   await item.getByRole('button', { name: 'Approve' }).click()
   await item.waitFor({ state: 'detached' })
-  await page.getByTestId('toasts').filter({ hasText: `${story.number} approved` }).waitFor()
+  await waitForToast(page, `${story.number} approved`)
 })
 
 step('a new request appears in the open inbox live; rejecting needs a reason', async () => {
@@ -277,7 +292,7 @@ step('a new request appears in the open inbox live; rejecting needs a reason', a
   await item.getByRole('button', { name: 'Reject' }).click()
   await item.waitFor({ state: 'detached' })
   // The item leaves the inbox optimistically; the toast comes once the server agreed.
-  await page.getByTestId('toasts').filter({ hasText: `${ticket.number} rejected` }).waitFor()
+  await waitForToast(page, `${ticket.number} rejected`)
   const after = await apiAs(USERS.requester, `/api/v1/tickets/${ticket.id}`)
   expect(after.status === 'rejected', `the ticket is rejected (got ${after.status})`)
 })
