@@ -243,6 +243,17 @@ step('the agent adds an internal note and a public reply', async () => {
   await screenshot(page, 'agent-ticket-detail-comments')
 })
 
+step('the agent assigns the ticket to themself and watches it; the requester is told', async () => {
+  const page = pages.agent
+  await page.getByLabel('Assignee').selectOption({ label: 'Alan Agent' })
+  await waitForToast(page, 'Assigned')
+  await page.getByRole('button', { name: 'Watch', exact: true }).click()
+  await page.getByRole('region', { name: 'Watchers' }).getByRole('listitem').filter({ hasText: 'Alan Agent' }).waitFor()
+  await page.getByRole('button', { name: 'Stop watching' }).waitFor()
+  await waitForToast(pages.requester, `Alan Agent assigned ${story.number} to Alan Agent`)
+  await pages.requester.locator('.fields dt:text-is("Assignee") + dd').filter({ hasText: 'Alan Agent' }).waitFor()
+})
+
 step('the agent starts the approval', async () => {
   const page = pages.agent
   await page.getByLabel('Approval workflow').selectOption({ label: WORKFLOW })
