@@ -84,13 +84,16 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
-    "apps.core.middleware.ApiErrorShapeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, and sync-only on purpose: Django then runs the whole chain in one sync segment. With a
+    # sync-only middleware in the middle, the dual-mode ones inside it ran async, each hopping
+    # to a thread per hook — ping took ~5 ms instead of ~1.
+    "apps.core.middleware.ApiErrorShapeMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
