@@ -337,6 +337,8 @@ step('a 422 on the new-ticket form shows the field message in place', async () =
 step('phone-sized screens render (375 px)', async (browser) => {
   const page = await newPage(browser, 'phone', { width: 375, height: 812 })
   await signIn(page, USERS.agent)
+  await page.locator('[data-ticket-number]').first().waitFor()
+  expect(!(await page.getByLabel('Priority').isVisible()), 'filters start folded on a phone')
   await screenshot(page, 'phone-ticket-list')
   const width = await page.evaluate(() => document.documentElement.scrollWidth)
   expect(width <= 375, `no horizontal scrolling on the list (scrollWidth ${width})`)
