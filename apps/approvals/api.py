@@ -24,6 +24,7 @@ from apps.approvals.schemas import (
 from apps.approvals.workflows import StepSpec
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.schemas import ErrorOut
+from apps.tickets.permissions import access_ticket
 
 router = Router(tags=["approvals"])
 
@@ -49,10 +50,18 @@ def _workflow(workflow_id: int):
 
 # --- Workflows (admins define them) ---------------------------------------------------------
 
-@router.get("/approvals/workflows", response=list[WorkflowOut])
+@router.get("/approvals/workflows", response={200: list[WorkflowOut], 403: ErrorOut})
 def workflow_list(request: HttpRequest):
-    """Admins: every workflow. Agents: the active ones (to start them). Requesters: active self-service ones."""
+    """Every workflow (admins only). To offer workflows on a ticket, use /tickets/{id}/approval-workflows."""
     return list(workflows.workflow_list(actor=request.auth))
+
+
+@router.get("/tickets/{ticket_id}/approval-workflows", response={200: list[WorkflowOut], 404: ErrorOut})
+def workflows_for_ticket(request: HttpRequest, ticket_id: int):
+    """The workflows the caller may start on this ticket now (active, matching its type/team;
+    self-service ones only for its requester)."""
+    ticket = access_ticket(request.auth, ticket_id)
+    return workflows.workflows_startable(actor=request.auth, ticket=ticket)
 
 
 @router.post("/approvals/workflows", response={201: WorkflowOut, 403: ErrorOut, 422: ErrorOut})

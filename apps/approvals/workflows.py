@@ -7,8 +7,10 @@ from django.db.models import QuerySet
 
 from apps.accounts.models import Role, Team, User
 from apps.approvals.models import ApprovalWorkflow, ApproverKind, Rule, WorkflowStep
+from apps.approvals.permissions import may_start
 from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
 from apps.tickets.models import Ticket
+from apps.tickets.permissions import is_staff_for
 
 
 @dataclass
@@ -150,13 +152,18 @@ def workflows_with_steps() -> QuerySet[ApprovalWorkflow]:
 
 
 def workflow_list(*, actor: User) -> QuerySet[ApprovalWorkflow]:
-    """Admins see every workflow; agents the active ones (to start them); requesters active self-service ones."""
-    workflows = workflows_with_steps()
-    if actor.role == Role.ADMIN:
-        return workflows
-    if actor.role == Role.AGENT:
-        return workflows.filter(active=True)
-    return workflows.filter(active=True, allow_self_service=True)
+    """Every workflow, for admins (API.md: managing workflows is an admin's job)."""
+    _require_admin(actor)
+    return workflows_with_steps()
+
+
+def workflows_startable(*, actor: User, ticket: Ticket) -> list[ApprovalWorkflow]:
+    """The active workflows that apply to this ticket and that `actor` may start on it now:
+    what the "request approval" picker offers. Staff of the ticket get every applicable one, its
+    requester the self-service ones, anyone else none."""
+    staff = is_staff_for(actor, ticket)
+    candidates = workflows_with_steps().filter(active=True)
+    return [w for w in candidates if applicability_error(w, ticket) is None and may_start(actor, ticket, w, staff=staff)]
 
 
 def applicability_error(workflow: ApprovalWorkflow, ticket: Ticket) -> str | None:

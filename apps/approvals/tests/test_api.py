@@ -238,10 +238,41 @@ def test_admin_creates_lists_and_edits_workflows(api, admin_user, agent, request
 
     api(admin_user).patch(f"approvals/workflows/{workflow['id']}", {"active": False})
     assert [w["name"] for w in api(admin_user).get("approvals/workflows").json()] == ["Purchase over 1000"]
-    assert api(agent).get("approvals/workflows").json() == []
-    api(admin_user).patch(f"approvals/workflows/{workflow['id']}", {"active": True})
-    assert len(api(agent).get("approvals/workflows").json()) == 1
-    assert len(api(requester).get("approvals/workflows").json()) == 1  # self-service now
+    assert [w["active"] for w in api(admin_user).get("approvals/workflows").json()] == [False]
+    for user in (agent, requester):
+        denied = api(user).get("approvals/workflows")
+        assert (denied.status_code, denied.json()["code"]) == (403, "admin_only")
+
+
+def test_ticket_offers_the_workflows_the_caller_may_start(api, agent, requester, team, approvers):
+    ticket = make_ticket(requester, team=team, status="open", type="service_request")
+    make_workflow({"users": approvers[:1]}, name="Staff only")
+    make_workflow({"users": approvers[:1]}, name="Self service", allow_self_service=True)
+    make_workflow({"users": approvers[:1]}, name="Changes only", match_type="change")
+    make_workflow({"users": approvers[:1]}, name="Retired", active=False)
+    make_workflow({"users": approvers[:1]}, name="Other team", match_team=make_team("Elsewhere"))
+
+    def offered(user):
+        response = api(user).get(f"tickets/{ticket.pk}/approval-workflows")
+        assert response.status_code == 200, response.json()
+        return sorted(w["name"] for w in response.json())
+
+    assert offered(agent) == ["Self service", "Staff only"]
+    for i in range(5):
+        make_workflow({"users": approvers[:1]}, name=f"More {i}")
+    with CaptureQueriesContext(connection) as few:
+        offered(requester)
+    for i in range(20):
+        make_workflow({"users": approvers[:1]}, name=f"Even more {i}")
+    with CaptureQueriesContext(connection) as many:
+        offered(requester)
+    assert len(few.captured_queries) == len(many.captured_queries)
+    assert offered(requester) == ["Self service"]
+    watcher = make_user()
+    ticket.watchers.add(watcher)
+    assert offered(watcher) == []  # can see the ticket, may start nothing
+    stranger = make_user()
+    assert api(stranger).get(f"tickets/{ticket.pk}/approval-workflows").status_code == 404
 
 
 def test_workflow_writes_are_admin_only_and_validated(api, admin_user, agent, approvers):

@@ -123,7 +123,7 @@ export interface paths {
         };
         /**
          * Workflow List
-         * @description Admins: every workflow. Agents: the active ones (to start them). Requesters: active self-service ones.
+         * @description Every workflow (admins only). To offer workflows on a ticket, use /tickets/{id}/approval-workflows.
          */
         get: operations["apps_approvals_api_workflow_list"];
         put?: never;
@@ -470,6 +470,27 @@ export interface paths {
          * @description Changes only the fields sent. Send the `version` you read; a stale one is a 409 `stale_version`.
          */
         patch: operations["apps_tickets_api_ticket_update"];
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/approval-workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Workflows For Ticket
+         * @description The workflows the caller may start on this ticket now (active, matching its type/team;
+         *     self-service ones only for its requester).
+         */
+        get: operations["apps_approvals_api_workflows_for_ticket"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/tickets/{ticket_id}/approvals": {
@@ -2108,6 +2129,15 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"][];
                 };
             };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     apps_approvals_api_workflow_create: {
@@ -3028,6 +3058,37 @@ export interface operations {
             };
             /** @description Unprocessable Entity */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_approvals_api_workflows_for_ticket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowOut"][];
+                };
+            };
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -69,8 +69,11 @@ export const useApprovalsStore = defineStore('approvals', () => {
     }
   }
 
-  async function fetchWorkflows(): Promise<void> {
-    workflows.value = (await unwrap(api.GET('/api/v1/approvals/workflows'))).filter((w) => w.active)
+  /** The workflows the caller may start on this ticket (the API applies type/team and self-service rules). */
+  async function fetchWorkflows(ticketId: number): Promise<void> {
+    workflows.value = await unwrap(
+      api.GET('/api/v1/tickets/{ticket_id}/approval-workflows', { params: { path: { ticket_id: ticketId } } }),
+    )
   }
 
   async function start(ticketId: number, workflowId: number): Promise<void> {
