@@ -77,23 +77,22 @@ def attachment_delete(request: HttpRequest, attachment_id: int):
     return Respond(204, None)
 
 
-@router.api_operation(
-    ["PUT", "POST"],
-    "/attachments/{attachment_id}/upload/local",
-    auth=None,
-    response={204: None, **LINK_ERRORS},
-    url_name="attachment_local_upload",
-)
-def attachment_local_upload(request: HttpRequest, attachment_id: int, sig: str):
-    """Local storage only: receives the bytes, as S3 would, for the URL returned by the intent.
+LOCAL_UPLOAD_PATH = "/attachments/{attachment_id}/upload/local"
 
-    PUT: raw body with the given Content-Type and Content-Length. POST: multipart form with the
-    given fields, then `file`. Single use; refused beyond the declared size or with another type.
-    """
-    if request.method == "PUT":
-        local_upload.receive_put(request, attachment_id, sig)
-    else:
-        local_upload.receive_post(request, attachment_id, sig)
+
+@router.put(LOCAL_UPLOAD_PATH, auth=None, response={204: None, **LINK_ERRORS}, url_name="attachment_local_upload")
+def attachment_local_upload_put(request: HttpRequest, attachment_id: int, sig: str):
+    """Local storage only: receives the raw bytes, as S3's presigned PUT would, with the given
+    Content-Type and Content-Length. Single use; refused beyond the declared size or with another type."""
+    local_upload.receive_put(request, attachment_id, sig)
+    return Respond(204, None)
+
+
+@router.post(LOCAL_UPLOAD_PATH, auth=None, response={204: None, **LINK_ERRORS})
+def attachment_local_upload_post(request: HttpRequest, attachment_id: int, sig: str):
+    """Local storage only: a multipart form with the given fields, then `file`, as S3's presigned
+    POST would take. Single use; refused beyond the declared size or with another type."""
+    local_upload.receive_post(request, attachment_id, sig)
     return Respond(204, None)
 
 

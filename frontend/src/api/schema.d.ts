@@ -245,21 +245,17 @@ export interface paths {
         };
         get?: never;
         /**
-         * Attachment Local Upload
-         * @description Local storage only: receives the bytes, as S3 would, for the URL returned by the intent.
-         *
-         *     PUT: raw body with the given Content-Type and Content-Length. POST: multipart form with the
-         *     given fields, then `file`. Single use; refused beyond the declared size or with another type.
+         * Attachment Local Upload Put
+         * @description Local storage only: receives the raw bytes, as S3's presigned PUT would, with the given
+         *     Content-Type and Content-Length. Single use; refused beyond the declared size or with another type.
          */
-        put: operations["apps_attachments_api_attachment_local_upload"];
+        put: operations["apps_attachments_api_attachment_local_upload_put"];
         /**
-         * Attachment Local Upload
-         * @description Local storage only: receives the bytes, as S3 would, for the URL returned by the intent.
-         *
-         *     PUT: raw body with the given Content-Type and Content-Length. POST: multipart form with the
-         *     given fields, then `file`. Single use; refused beyond the declared size or with another type.
+         * Attachment Local Upload Post
+         * @description Local storage only: a multipart form with the given fields, then `file`, as S3's presigned
+         *     POST would take. Single use; refused beyond the declared size or with another type.
          */
-        post: operations["apps_attachments_api_attachment_local_upload"];
+        post: operations["apps_attachments_api_attachment_local_upload_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2418,7 +2414,7 @@ export interface operations {
             };
         };
     };
-    apps_attachments_api_attachment_local_upload: {
+    apps_attachments_api_attachment_local_upload_put: {
         parameters: {
             query: {
                 sig: string;
@@ -2476,7 +2472,7 @@ export interface operations {
             };
         };
     };
-    apps_attachments_api_attachment_local_upload: {
+    apps_attachments_api_attachment_local_upload_post: {
         parameters: {
             query: {
                 sig: string;
