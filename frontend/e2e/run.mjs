@@ -291,7 +291,7 @@ step('a new request appears in the open inbox live; rejecting needs a reason', a
     method: 'POST',
     body: { title: `New laptop ${Date.now()}`, description: 'Mine is 8 years old.', priority: 'normal', type: 'service_request' },
   })
-  const workflows = await apiAs(USERS.agent, '/api/v1/approvals/workflows')
+  const workflows = await apiAs(USERS.agent, `/api/v1/tickets/${ticket.id}/approval-workflows`)
   const workflow = workflows.find((w) => w.name === WORKFLOW)
   expect(workflow, `the "${WORKFLOW}" workflow exists`)
   await apiAs(USERS.agent, `/api/v1/tickets/${ticket.id}/approvals`, { method: 'POST', body: { workflow_id: workflow.id } })
