@@ -5,7 +5,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { createConfig } from '@redocly/openapi-core'
 import openapiTS, { astToString } from 'openapi-typescript'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -28,13 +27,7 @@ async function generate() {
     console.error(`Cannot read the OpenAPI schema at ${schemaFile} (set OPENAPI_FILE): ${err.message}`)
     process.exit(2)
   }
-  // Duplicate operationIds are reported, not fatal: the one the schema has (the local
-  // storage upload endpoint, PUT and POST on one view) is called by URL, not through types.
-  const redocly = await createConfig(
-    { rules: { 'operation-operationId-unique': { severity: 'warn' } } },
-    { extends: ['minimal'] },
-  )
-  const ast = await openapiTS(JSON.parse(raw), { alphabetize: true, exportType: false, redocly })
+  const ast = await openapiTS(JSON.parse(raw), { alphabetize: true, exportType: false })
   return HEADER + astToString(ast)
 }
 
