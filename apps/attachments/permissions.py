@@ -4,7 +4,7 @@ Pending or rejected uploads are visible to their uploader (and admins) only."""
 from apps.accounts.models import User
 from apps.attachments.models import Attachment, AttachmentStatus
 from apps.core.errors import NotFound
-from apps.tickets.permissions import access_ticket
+from apps.tickets.permissions import require_ticket_visible
 
 
 def access_attachment(user: User, attachment_id: int, *, for_update: bool = False) -> Attachment:
@@ -12,10 +12,7 @@ def access_attachment(user: User, attachment_id: int, *, for_update: bool = Fals
     attachment = attachments.filter(pk=attachment_id).first()
     if attachment is None or not _may_see(user, attachment):
         raise NotFound("No such attachment.")
-    try:
-        access_ticket(user, attachment.ticket_id)
-    except NotFound:
-        raise NotFound("No such attachment.") from None
+    require_ticket_visible(user, attachment.ticket_id, missing="No such attachment.")
     return attachment
 
 

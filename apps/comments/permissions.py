@@ -10,7 +10,7 @@ from apps.accounts.models import User
 from apps.comments.models import Comment
 from apps.core.errors import NotFound
 from apps.tickets.models import Ticket
-from apps.tickets.permissions import access_ticket, visible_tickets
+from apps.tickets.permissions import require_ticket_visible, visible_tickets
 
 
 def sees_internal(user: User) -> bool:
@@ -28,10 +28,7 @@ def access_comment(user: User, comment_id: int, *, for_update: bool = False) -> 
     comment = comments.filter(pk=comment_id).first()
     if comment is None or (comment.internal and not sees_internal(user)):
         raise NotFound("No such comment.")
-    try:
-        access_ticket(user, comment.ticket_id)
-    except NotFound:
-        raise NotFound("No such comment.") from None
+    require_ticket_visible(user, comment.ticket_id, missing="No such comment.")
     return comment
 
 

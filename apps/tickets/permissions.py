@@ -56,6 +56,13 @@ def access_ticket(user: User, ticket_id: int, *, for_update: bool = False) -> Ti
     return ticket
 
 
+def require_ticket_visible(user: User, ticket_id: int, *, missing: str) -> None:
+    """For objects that live on a ticket (comments, attachments): if the caller can't see the
+    ticket, the object is missing too, with the object's own "not found" message."""
+    if not visible_tickets(user).filter(pk=ticket_id).exists():
+        raise NotFound(missing)
+
+
 def is_staff_for(user: User, ticket: Ticket) -> bool:
     """May work the ticket as staff: transition, assign, edit every field."""
     if user.role == Role.ADMIN:
