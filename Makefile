@@ -18,18 +18,24 @@ RUN_ENV := DEBUG=1 AUTH_DEV_LOGIN=1 DATABASE_URL= REDIS_URL=
 # Settings need DEBUG=1 (or a production SECRET_KEY) just to load for manage.py chores.
 CHORE_ENV := DEBUG=1 AUTH_DEV_LOGIN=0
 
-.PHONY: help venv spa run test test-backend test-frontend
+.PHONY: help venv venv-dev spa run test lint test-backend test-frontend
 help:
 	@echo "make run   set up (venv, SPA build, migrate, demo data) and serve http://$(HOST):$(PORT)"
 	@echo "make test  backend tests (SQLite, or PostgreSQL/Redis via DATABASE_URL/REDIS_URL), then the SPA's"
 
 # --- setup ------------------------------------------------------------------------------------
+# make run needs only the runtime packages; make test adds requirements-dev.txt (tests, linters).
 $(VENV)/.stamp-requirements: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
 	touch $@
 
+$(VENV)/.stamp-requirements-dev: $(VENV)/.stamp-requirements requirements-dev.txt
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@
+
 venv: $(VENV)/.stamp-requirements
+venv-dev: $(VENV)/.stamp-requirements-dev
 
 ifneq ($(HAS_FRONTEND),)
 frontend/node_modules/.stamp-npm-ci: frontend/package.json frontend/package-lock.json
@@ -54,9 +60,15 @@ run: venv spa
 	$(RUN_ENV) exec $(VENV)/bin/uvicorn project.asgi:application --host $(HOST) --port $(PORT)
 
 # --- test -------------------------------------------------------------------------------------
-test: test-backend test-frontend
+test: lint test-backend test-frontend
 
-test-backend: venv
+# Python: ruff (lint + format check) and the import-linter contracts (dependency direction);
+# the SPA's ESLint runs in test-frontend.
+lint: venv-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test-backend: venv-dev
 	$(PY) -m pytest
 
 # Each check the SPA's package.json defines runs (frontend/README.md); `npm run e2e` gets a
@@ -73,12 +85,12 @@ test-unit: frontend/node_modules/.stamp-npm-ci
 	cd frontend && npm run test:unit
 
 # The drift check: the committed src/api/schema.d.ts must match the API's current OpenAPI schema.
-check-api: venv frontend/node_modules/.stamp-npm-ci
+check-api: venv-dev frontend/node_modules/.stamp-npm-ci
 	mkdir -p data
 	$(CHORE_ENV) $(PY) manage.py export_openapi_schema --api project.api.api --output data/openapi.json
 	cd frontend && OPENAPI_FILE=../data/openapi.json npm run check:api
 
-e2e: venv spa ensure-chromium
+e2e: venv-dev spa ensure-chromium
 	$(PY) -m apps.core.testing.servers -- npm --prefix frontend run e2e
 
 ensure-chromium:

@@ -35,6 +35,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import contextlib  # noqa: E402
+
 import httpx  # noqa: E402
 import websockets  # noqa: E402
 
@@ -73,10 +75,8 @@ class Recorder:
         event = self.waiters.setdefault(key, asyncio.Event())
         if self.complete(key):
             return
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(event.wait(), ROUND_TIMEOUT_S)
-        except asyncio.TimeoutError:
-            pass
 
 
 def _timestamp(iso: str) -> float:
@@ -87,7 +87,7 @@ async def client(url: str, token: str, topic: str, recorder: Recorder, ready: as
     """One screen. A socket that fails or is dropped is reported (and its events count as lost)."""
     try:
         await _client(url, token, topic, recorder, ready)
-    except (OSError, asyncio.TimeoutError, websockets.ConnectionClosed, AssertionError) as exc:
+    except (TimeoutError, OSError, websockets.ConnectionClosed, AssertionError) as exc:
         recorder.dropped.append(f"{type(exc).__name__}: {exc}")
         await ready.put(False)
 
@@ -144,7 +144,7 @@ def summarize(recorder: Recorder, path: str, rounds: int) -> dict:
     expected = recorder.expected * rounds
 
     def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(round(p / 100 * (len(latencies) - 1))))] if latencies else float("nan")
+        return latencies[min(len(latencies) - 1, round(p / 100 * (len(latencies) - 1)))] if latencies else float("nan")
 
     return {
         "delivered": len(latencies),
@@ -166,13 +166,18 @@ async def measure(live, people: dict, kind: str, clients: int, rounds: int) -> d
     tasks = []
     started = time.perf_counter()
     for batch_start in range(0, clients, CONNECT_BATCH):
-        for n in range(batch_start, min(clients, batch_start + CONNECT_BATCH)):
-            tasks.append(asyncio.create_task(client(live.ws_url(n % 2), tokens[n], topic, recorder, ready)))
+        tasks.extend(
+            asyncio.create_task(client(live.ws_url(n % 2), tokens[n], topic, recorder, ready))
+            for n in range(batch_start, min(clients, batch_start + CONNECT_BATCH))
+        )
         while ready.qsize() < min(clients, batch_start + CONNECT_BATCH):
             await asyncio.sleep(0.05)
     connect_s = time.perf_counter() - started
-    print(f"  {clients - len(recorder.dropped)} of {clients} clients connected, authenticated and subscribed "
-          f"in {connect_s:.1f}s", flush=True)
+    print(
+        f"  {clients - len(recorder.dropped)} of {clients} clients connected, authenticated and subscribed "
+        f"in {connect_s:.1f}s",
+        flush=True,
+    )
     await asyncio.sleep(1)
 
     layer = channel_layer(kind, live.env["CHANNEL_LAYER_PREFIX"])
@@ -195,7 +200,9 @@ async def measure(live, people: dict, kind: str, clients: int, rounds: int) -> d
         version = (await api.get(f"/tickets/{ticket_id}")).json()["version"]
         for round_no in range(rounds):
             request_started = time.perf_counter()
-            response = await api.patch(f"/tickets/{ticket_id}", json={"title": f"Hot ticket {round_no}", "version": version})
+            response = await api.patch(
+                f"/tickets/{ticket_id}", json={"title": f"Hot ticket {round_no}", "version": version}
+            )
             rest_ms.append((time.perf_counter() - request_started) * 1000)
             response.raise_for_status()
             version = response.json()["version"]
@@ -228,20 +235,27 @@ def run_layer(kind: str, args) -> dict:
         "bulk_users": {"prefix": "agent", "count": args.clients, "role": "agent", "teams": ["Bench"]},
         "tickets": [{"key": "hot", "requester": "owner", "team": "Bench", "title": "Hot ticket"}],
     }
-    env = {"CHANNEL_LAYER_REDIS_KIND": kind, "LOG_LEVEL": "WARNING",
-           # uvicorn reads its options from UVICORN_* variables too.
-           "UVICORN_WS_PER_MESSAGE_DEFLATE": "false" if args.no_deflate else "true"}
-    with scratch_database(workdir, postgres_url=args.database_url) as database_url:
-        with cluster(workdir, database_url=database_url, env=env) as live:
-            people = live.seed(spec)
-            print(f"[{kind}] servers {live.urls}, database {database_url.split('@')[-1]}", flush=True)
-            return asyncio.run(measure(live, people, kind, args.clients, args.rounds))
+    env = {
+        "CHANNEL_LAYER_REDIS_KIND": kind,
+        "LOG_LEVEL": "WARNING",
+        # uvicorn reads its options from UVICORN_* variables too.
+        "UVICORN_WS_PER_MESSAGE_DEFLATE": "false" if args.no_deflate else "true",
+    }
+    with (
+        scratch_database(workdir, postgres_url=args.database_url) as database_url,
+        cluster(workdir, database_url=database_url, env=env) as live,
+    ):
+        people = live.seed(spec)
+        print(f"[{kind}] servers {live.urls}, database {database_url.split('@')[-1]}", flush=True)
+        return asyncio.run(measure(live, people, kind, args.clients, args.rounds))
 
 
 def print_table(results: dict, args) -> None:
     print()
-    print(f"{args.clients} clients over 2 processes, {args.rounds} rounds per path, one ticket, "
-          f"permessage-deflate {'off' if args.no_deflate else 'on'}")
+    print(
+        f"{args.clients} clients over 2 processes, {args.rounds} rounds per path, one ticket, "
+        f"permessage-deflate {'off' if args.no_deflate else 'on'}"
+    )
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     print(f"machine: {os.cpu_count()} CPUs, load average {load} at the end (other work on it counts too)")
     print()
@@ -269,10 +283,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--layers", default="pubsub,lists", help="comma list of: pubsub, lists")
-    parser.add_argument("--no-deflate", action="store_true",
-                        help="serve without permessage-deflate (no zlib per message and recipient)")
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", ""),
-                        help="a PostgreSQL URL to create the scratch database on (default: SQLite)")
+    parser.add_argument(
+        "--no-deflate", action="store_true", help="serve without permessage-deflate (no zlib per message and recipient)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", ""),
+        help="a PostgreSQL URL to create the scratch database on (default: SQLite)",
+    )
     args = parser.parse_args()
     kinds = [kind.strip() for kind in args.layers.split(",") if kind.strip()]
     unknown = set(kinds) - set(LAYER_CLASSES)

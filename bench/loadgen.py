@@ -22,11 +22,13 @@ class Result:
         if not self.latencies_ms:
             return float("nan")
         ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
     def row(self) -> str:
-        return (f"| {self.name:<28} | {self.rps:>8.0f} | {self.percentile(50):>8.1f} | {self.percentile(95):>8.1f} "
-                f"| {self.percentile(99):>8.1f} | {self.errors:>6} |")
+        return (
+            f"| {self.name:<28} | {self.rps:>8.0f} | {self.percentile(50):>8.1f} | {self.percentile(95):>8.1f} "
+            f"| {self.percentile(99):>8.1f} | {self.errors:>6} |"
+        )
 
 
 HEADER = (
@@ -88,13 +90,15 @@ async def _run(name, host, port, paths, headers, concurrency, seconds) -> Result
     counters = {"requests": 0, "errors": 0}
     started = time.perf_counter()
     deadline = started + seconds
-    await asyncio.gather(*[
-        _client(host, port, paths, headers, deadline, latencies, counters, i) for i in range(concurrency)
-    ])
+    await asyncio.gather(
+        *[_client(host, port, paths, headers, deadline, latencies, counters, i) for i in range(concurrency)]
+    )
     return Result(name, counters["requests"], counters["errors"], time.perf_counter() - started, latencies)
 
 
-def measure(name: str, host: str, port: int, paths: list[str], *, headers: dict, concurrency: int, seconds: float) -> Result:
+def measure(
+    name: str, host: str, port: int, paths: list[str], *, headers: dict, concurrency: int, seconds: float
+) -> Result:
     # A short warm-up so connection setup and first-hit caches don't skew the figures.
     asyncio.run(_run(name, host, port, paths, headers, concurrency, min(1.0, seconds / 5)))
     return asyncio.run(_run(name, host, port, paths, headers, concurrency, seconds))

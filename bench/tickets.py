@@ -19,9 +19,48 @@ from urllib.parse import urlparse, urlunparse
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-COMMON = ("printer network vpn laptop password email outlook screen keyboard mouse wifi server backup license "
-         "invoice payroll access badge monitor phone headset calendar meeting desk chair office kitchen light "
-         "door parking travel expense report database deploy release build pipeline certificate firewall").split()
+COMMON = [
+    "printer",
+    "network",
+    "vpn",
+    "laptop",
+    "password",
+    "email",
+    "outlook",
+    "screen",
+    "keyboard",
+    "mouse",
+    "wifi",
+    "server",
+    "backup",
+    "license",
+    "invoice",
+    "payroll",
+    "access",
+    "badge",
+    "monitor",
+    "phone",
+    "headset",
+    "calendar",
+    "meeting",
+    "desk",
+    "chair",
+    "office",
+    "kitchen",
+    "light",
+    "door",
+    "parking",
+    "travel",
+    "expense",
+    "report",
+    "database",
+    "deploy",
+    "release",
+    "build",
+    "pipeline",
+    "certificate",
+    "firewall",
+]
 
 
 def vocabulary(size: int = 5000) -> tuple[list[str], list[float]]:
@@ -67,10 +106,14 @@ def seed(count: int) -> dict:
 
     call_command("migrate", verbosity=0)
     teams = [Team.objects.get_or_create(name=f"Bench team {i}")[0] for i in range(5)]
-    agent, _ = User.objects.get_or_create(username="bench-agent", defaults={"email": "bench-agent@example.com", "role": Role.AGENT})
+    agent, _ = User.objects.get_or_create(
+        username="bench-agent", defaults={"email": "bench-agent@example.com", "role": Role.AGENT}
+    )
     teams[0].members.add(agent)
-    requesters = [User.objects.get_or_create(username=f"bench-req-{i}", defaults={"email": f"bench-req-{i}@example.com"})[0]
-                  for i in range(200)]
+    requesters = [
+        User.objects.get_or_create(username=f"bench-req-{i}", defaults={"email": f"bench-req-{i}@example.com"})[0]
+        for i in range(200)
+    ]
     existing = Ticket.objects.count()
     rng = random.Random(42)
     words, weights = vocabulary()
@@ -82,17 +125,19 @@ def seed(count: int) -> dict:
             number = cursor.fetchone()[0]
         for _ in range(existing, count):
             number += 1
-            batch.append(Ticket(
-                number=number,
-                title=" ".join(rng.choices(words, cum_weights=weights, k=rng.randint(3, 7))).capitalize(),
-                description=" ".join(rng.choices(words, cum_weights=weights, k=rng.randint(15, 60))),
-                status=rng.choice(["new", "open", "in_progress", "on_hold", "resolved", "closed"]),
-                priority=rng.randint(1, 4),
-                type=rng.choice(["incident", "service_request", "change", "question"]),
-                requester=rng.choice(requesters),
-                assignee=agent if rng.random() < 0.3 else None,
-                team=rng.choice(teams),
-            ))
+            batch.append(
+                Ticket(
+                    number=number,
+                    title=" ".join(rng.choices(words, cum_weights=weights, k=rng.randint(3, 7))).capitalize(),
+                    description=" ".join(rng.choices(words, cum_weights=weights, k=rng.randint(15, 60))),
+                    status=rng.choice(["new", "open", "in_progress", "on_hold", "resolved", "closed"]),
+                    priority=rng.randint(1, 4),
+                    type=rng.choice(["incident", "service_request", "change", "question"]),
+                    requester=rng.choice(requesters),
+                    assignee=agent if rng.random() < 0.3 else None,
+                    team=rng.choice(teams),
+                )
+            )
             if len(batch) == 5000:
                 Ticket.objects.bulk_create(batch)
                 batch.clear()
@@ -123,8 +168,14 @@ def main() -> None:
     url = bench_database_url(source)
     ensure_database(url, drop=args.reseed)
     env = {
-        "DATABASE_URL": url, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(50), "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0", "AUTH_DEV_LOGIN": "0", "LOG_LEVEL": "WARNING", "REDIS_URL": "",
+        "DATABASE_URL": url,
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "AUTH_DEV_LOGIN": "0",
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": "",
         "DATA_DIR": str(REPO / "data" / "bench"),
     }
     os.environ.update(env)
@@ -138,7 +189,7 @@ def main() -> None:
     from bench.loadgen import HEADER, measure
 
     headers = {"Authorization": f"Bearer {fixture['token']}"}
-    words, weights = vocabulary()
+    words, _weights = vocabulary()
     rng = random.Random(3)
     # People search for the specific words of a problem, not for the words every ticket contains:
     # terms come from the vocabulary past its 50 most frequent words.
@@ -147,7 +198,13 @@ def main() -> None:
     searches += [f"/api/v1/tickets?q={rng.choice(specific)}&limit=50" for _ in range(100)]
     with running_server(env) as base_url:
         port = int(base_url.rsplit(":", 1)[1])
-        run = dict(host="127.0.0.1", port=port, headers=headers, concurrency=args.concurrency, seconds=args.seconds)
+        run = {
+            "host": "127.0.0.1",
+            "port": port,
+            "headers": headers,
+            "concurrency": args.concurrency,
+            "seconds": args.seconds,
+        }
         results = [
             measure("ceiling: GET /ping", paths=["/api/v1/ping"], **run),
             measure("list: 50/page, agent", paths=["/api/v1/tickets?limit=50"], **run),
@@ -160,14 +217,18 @@ def main() -> None:
             measure("detail, 1 client", paths=[f"/api/v1/tickets/{i}" for i in fixture["detail_ids"]], **single),
             measure("search, 1 client", paths=searches, **single),
         ]
-    print(f"\n{fixture['total']} tickets, {args.concurrency} concurrent clients, {args.seconds:.0f}s each, 1 uvicorn worker\n")
+    print(
+        f"\n{fixture['total']} tickets, {args.concurrency} concurrent clients, {args.seconds:.0f}s each, 1 uvicorn worker\n"
+    )
     print(HEADER)
     for result in results:
         print(result.row())
     ceiling, listing = results[0], results[1]
-    print(f"\nlist/ceiling = {listing.rps / ceiling.rps:.2f} (goal ≥ 0.5); "
-          f"search p95 = {results[5].percentile(95):.1f} ms with 1 client, {results[3].percentile(95):.1f} ms with "
-          f"{args.concurrency} (goal ≤ 30)")
+    print(
+        f"\nlist/ceiling = {listing.rps / ceiling.rps:.2f} (goal ≥ 0.5); "
+        f"search p95 = {results[5].percentile(95):.1f} ms with 1 client, {results[3].percentile(95):.1f} ms with "
+        f"{args.concurrency} (goal ≤ 30)"
+    )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ DEBUG = env_bool("DEBUG", False)
 DATA_DIR = Path(os.environ.get("DATA_DIR") or BASE_DIR / "data")
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
-DEV_SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"
+DEV_SECRET_KEY = "django-insecure-dev-only-key-never-use-in-production"  # noqa: S105 (DEBUG=1 only; refused otherwise)
 SECRET_KEY = os.environ.get("SECRET_KEY", "") or (DEV_SECRET_KEY if DEBUG else "")
 AUTH_DEV_LOGIN = env_bool("AUTH_DEV_LOGIN", False)
 
@@ -190,9 +190,7 @@ S3_REGION = os.environ.get("S3_REGION", "").strip() or (
 S3_UPLOAD_METHOD = os.environ.get("S3_UPLOAD_METHOD", "auto").strip().lower() or "auto"
 if S3_UPLOAD_METHOD not in {"auto", "post", "put"}:
     raise ImproperlyConfigured("S3_UPLOAD_METHOD must be one of auto, post, put")
-ATTACHMENTS_STORAGE = os.environ.get("ATTACHMENTS_STORAGE", "").strip().lower() or (
-    "s3" if R2_BUCKET_NAME else "local"
-)
+ATTACHMENTS_STORAGE = os.environ.get("ATTACHMENTS_STORAGE", "").strip().lower() or ("s3" if R2_BUCKET_NAME else "local")
 if ATTACHMENTS_STORAGE not in {"local", "s3"}:
     raise ImproperlyConfigured("ATTACHMENTS_STORAGE must be 'local' or 's3'")
 ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 25 * 1024 * 1024)

@@ -11,13 +11,15 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "name", "role", "is_staff", "is_active", "last_login")
     list_filter = ("role", "is_staff", "is_active", "teams")
     search_fields = ("username", "email", "name", "clerk_id")
-    fieldsets = DjangoUserAdmin.fieldsets + (("Helpdesk", {"fields": ("name", "role", "clerk_id")}),)
-    add_fieldsets = DjangoUserAdmin.add_fieldsets + (("Helpdesk", {"fields": ("email", "name", "role")}),)
+    fieldsets = (*DjangoUserAdmin.fieldsets, ("Helpdesk", {"fields": ("name", "role", "clerk_id")}))
+    add_fieldsets = (*DjangoUserAdmin.add_fieldsets, ("Helpdesk", {"fields": ("email", "name", "role")}))
 
     def save_model(self, request, obj, form, change):
         # Role and the active flag decide what open websockets may see: they change through the
         # service, which tells those sockets (apps.accounts.services.user_access_update).
-        access = {field: getattr(obj, field) for field in ("role", "is_active") if change and field in form.changed_data}
+        access = {
+            field: getattr(obj, field) for field in ("role", "is_active") if change and field in form.changed_data
+        }
         for field in access:
             setattr(obj, field, form.initial[field])
         super().save_model(request, obj, form, change)

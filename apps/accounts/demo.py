@@ -14,7 +14,7 @@ DEMO_USERS = [
     ("approver@example.com", "Amy Approver", Role.REQUESTER),
 ]
 ADMIN_EMAIL = "admin@example.com"
-DEV_ADMIN_PASSWORD = "admin"
+DEV_ADMIN_PASSWORD = "admin"  # noqa: S105 (seeded only when DEBUG=1)
 
 
 def seed() -> list[str]:

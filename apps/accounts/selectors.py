@@ -7,9 +7,7 @@ def user_search(*, search: str = "", limit: int = 20) -> QuerySet[User]:
     users = User.objects.filter(is_active=True)
     search = search.strip()
     if search:
-        users = users.filter(
-            Q(email__icontains=search) | Q(name__icontains=search) | Q(username__icontains=search)
-        )
+        users = users.filter(Q(email__icontains=search) | Q(name__icontains=search) | Q(username__icontains=search))
     return users.order_by("name", "email")[:limit]
 
 

@@ -11,7 +11,7 @@ from apps.accounts.models import ApiToken, Role, Team, User
 from apps.core.errors import AuthenticationFailed, NotFound, ValidationFailed
 from apps.core.events import ACCESS_CHANGED, broadcast_on_commit
 
-TOKEN_PREFIX = "hd_"
+TOKEN_PREFIX = "hd_"  # noqa: S105 (a public prefix, not a secret)
 # last_used_at is a hint for humans; writing it on every request would turn reads into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -64,9 +64,7 @@ def api_token_create(*, user: User, name: str, expires_at: datetime | None = Non
 
 
 def api_token_revoke(*, user: User, token_id: int) -> None:
-    updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    updated = ApiToken.objects.filter(pk=token_id, user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     if not updated and not ApiToken.objects.filter(pk=token_id, user=user).exists():
         raise NotFound("No such token.")
     if updated:
@@ -121,9 +119,7 @@ def user_ensure(
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
         return user, False
-    user = User(
-        email=email, name=name, role=role, username=username, is_staff=is_staff, is_superuser=is_superuser
-    )
+    user = User(email=email, name=name, role=role, username=username, is_staff=is_staff, is_superuser=is_superuser)
     if password is None:
         user.set_unusable_password()
     else:

@@ -20,7 +20,16 @@ from apps.core.admin import run_service_on_each
 class WorkflowStepForm(forms.ModelForm):
     class Meta:
         model = WorkflowStep
-        fields = ("order", "name", "approver_kind", "approver_users", "approver_team", "approver_role", "rule", "quorum")
+        fields = (
+            "order",
+            "name",
+            "approver_kind",
+            "approver_users",
+            "approver_team",
+            "approver_role",
+            "rule",
+            "quorum",
+        )
 
     def clean(self):
         data = super().clean()
@@ -28,9 +37,15 @@ class WorkflowStepForm(forms.ModelForm):
             return data
         users = list(data.get("approver_users") or [])
         team = data.get("approver_team")
-        spec = StepSpec(name=data.get("name", ""), approver_kind=data.get("approver_kind", ""), rule=data.get("rule", ""),
-                        quorum=data.get("quorum"), approver_ids=[user.pk for user in users],
-                        team_id=team.pk if team else None, role=data.get("approver_role") or "")
+        spec = StepSpec(
+            name=data.get("name", ""),
+            approver_kind=data.get("approver_kind", ""),
+            rule=data.get("rule", ""),
+            quorum=data.get("quorum"),
+            approver_ids=[user.pk for user in users],
+            team_id=team.pk if team else None,
+            role=data.get("approver_role") or "",
+        )
         known_users = {user.pk for user in users if user.is_active}
         known_teams = {team.pk} if team else set()
         errors = step_spec_errors(spec, known_user_ids=known_users, known_team_ids=known_teams)
@@ -78,12 +93,31 @@ class RequestStepInline(admin.TabularInline):
 
 @admin.register(ApprovalRequest)
 class ApprovalRequestAdmin(admin.ModelAdmin):
-    list_display = ("id", "ticket", "workflow_name", "state", "current_step", "steps_total", "requested_by", "created_at")
+    list_display = (
+        "id",
+        "ticket",
+        "workflow_name",
+        "state",
+        "current_step",
+        "steps_total",
+        "requested_by",
+        "created_at",
+    )
     list_filter = ("state",)
     search_fields = ("workflow_name", "ticket__title")
     list_select_related = ("ticket", "requested_by")
-    readonly_fields = ("ticket", "workflow", "workflow_name", "requested_by", "state", "current_step", "steps_total",
-                       "created_at", "finished_at", "cancelled_by")
+    readonly_fields = (
+        "ticket",
+        "workflow",
+        "workflow_name",
+        "requested_by",
+        "state",
+        "current_step",
+        "steps_total",
+        "created_at",
+        "finished_at",
+        "cancelled_by",
+    )
     inlines = [RequestStepInline]
     actions = ["cancel"]
 
@@ -96,9 +130,14 @@ class ApprovalRequestAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel selected pending approvals")
     def cancel(self, request, queryset):
         run_service_on_each(
-            self, request, queryset,
-            lambda approval: approval_cancel(actor=request.user, approval_id=approval.pk, reason="Cancelled in the admin"),
-            done_message="Cancelled {count} approval(s).", label=lambda approval: f"#{approval.pk}",
+            self,
+            request,
+            queryset,
+            lambda approval: approval_cancel(
+                actor=request.user, approval_id=approval.pk, reason="Cancelled in the admin"
+            ),
+            done_message="Cancelled {count} approval(s).",
+            label=lambda approval: f"#{approval.pk}",
         )
 
 
@@ -122,4 +161,3 @@ class DelegationAdmin(admin.ModelAdmin):
     list_select_related = ("delegator", "delegate")
     search_fields = ("delegator__email", "delegate__email")
     autocomplete_fields = ("delegator", "delegate")
-

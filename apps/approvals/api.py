@@ -37,8 +37,15 @@ def _detail(user, approval_id: int) -> dict:
 
 
 def _spec(step: StepIn) -> StepSpec:
-    return StepSpec(name=step.name, approver_kind=step.approver_kind, rule=step.rule, quorum=step.quorum,
-                    approver_ids=step.approver_ids, team_id=step.team_id, role=step.role)
+    return StepSpec(
+        name=step.name,
+        approver_kind=step.approver_kind,
+        rule=step.rule,
+        quorum=step.quorum,
+        approver_ids=step.approver_ids,
+        team_id=step.team_id,
+        role=step.role,
+    )
 
 
 def _workflow(workflow_id: int):
@@ -49,6 +56,7 @@ def _workflow(workflow_id: int):
 
 
 # --- Workflows (admins define them) ---------------------------------------------------------
+
 
 @router.get("/approvals/workflows", response={200: list[WorkflowOut], 403: ErrorOut})
 def workflow_list(request: HttpRequest):
@@ -83,6 +91,7 @@ def workflow_update(request: HttpRequest, workflow_id: int, payload: WorkflowUpd
 
 # --- Delegations (each user manages their own) ----------------------------------------------
 
+
 @router.get("/approvals/delegations", response=list[DelegationOut])
 def delegation_list(request: HttpRequest, query: Query[DelegationQuery]):
     return list(delegations.delegation_list(actor=request.auth, received=query.received))
@@ -107,6 +116,7 @@ def delegation_delete(request: HttpRequest, delegation_id: int):
 
 # --- Requests -------------------------------------------------------------------------------
 
+
 @router.post("/tickets/{ticket_id}/approvals", response={201: ApprovalDetailOut, **WRITE_ERRORS})
 def approval_start(request: HttpRequest, ticket_id: int, payload: ApprovalStartIn):
     """Starts a workflow on the ticket (staff of the ticket, or its requester for self-service workflows)."""
@@ -118,8 +128,13 @@ def approval_start(request: HttpRequest, ticket_id: int, payload: ApprovalStartI
 def approval_list(request: HttpRequest, query: Query[ApprovalListQuery]):
     """`?state=pending&mine=true` is the inbox: what waits for my decision, including as a delegate."""
     user = request.auth
-    items = selectors.approval_list(user=user, state=query.state, mine=query.mine, limit=query.limit + 1,
-                                    after_id=int(query.cursor) if query.cursor else None)
+    items = selectors.approval_list(
+        user=user,
+        state=query.state,
+        mine=query.mine,
+        limit=query.limit + 1,
+        after_id=int(query.cursor) if query.cursor else None,
+    )
     more = len(items) > query.limit
     items = items[: query.limit]
     stands_in_for = selectors.stand_in_for(user)
@@ -157,7 +172,9 @@ def _cancel_payload(body: bytes) -> CancelIn:
 @router.post(
     "/approvals/{approval_id}/cancel",
     response={200: ApprovalDetailOut, **WRITE_ERRORS},
-    openapi_extra={"requestBody": {"required": False, "content": {"application/json": {"schema": CancelIn.model_json_schema()}}}},
+    openapi_extra={
+        "requestBody": {"required": False, "content": {"application/json": {"schema": CancelIn.model_json_schema()}}}
+    },
 )
 def approval_cancel(request: HttpRequest, approval_id: int):
     """Cancels a pending request; the ticket returns to open. Body optional: {"reason"}."""

@@ -36,12 +36,17 @@ def _check_window(*, delegator: User, starts_at: datetime, ends_at: datetime, ex
         overlapping = overlapping.exclude(pk=exclude_id)
     clash = overlapping.first()
     if clash is not None:
-        raise Conflict("You already delegate your approvals during part of this period.", code="delegation_overlaps",
-                       details={"delegation_id": clash.pk})
+        raise Conflict(
+            "You already delegate your approvals during part of this period.",
+            code="delegation_overlaps",
+            details={"delegation_id": clash.pk},
+        )
 
 
 @transaction.atomic
-def delegation_create(*, actor: User, delegate_id: int, starts_at: datetime, ends_at: datetime, note: str = "") -> Delegation:
+def delegation_create(
+    *, actor: User, delegate_id: int, starts_at: datetime, ends_at: datetime, note: str = ""
+) -> Delegation:
     # Serialise one delegator's changes so the overlap check can't be raced.
     User.objects.select_for_update().filter(pk=actor.pk).first()
     delegate = User.objects.filter(pk=delegate_id, is_active=True).first()
@@ -50,7 +55,9 @@ def delegation_create(*, actor: User, delegate_id: int, starts_at: datetime, end
     if delegate.pk == actor.pk:
         raise ValidationFailed({"delegate_id": "You can't delegate to yourself."})
     _check_window(delegator=actor, starts_at=starts_at, ends_at=ends_at)
-    return Delegation.objects.create(delegator=actor, delegate=delegate, starts_at=starts_at, ends_at=ends_at, note=note)
+    return Delegation.objects.create(
+        delegator=actor, delegate=delegate, starts_at=starts_at, ends_at=ends_at, note=note
+    )
 
 
 def _own_delegation(actor: User, delegation_id: int, *, for_update: bool = False) -> Delegation:

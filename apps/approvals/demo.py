@@ -17,8 +17,9 @@ def _workflow(approver: User) -> tuple[ApprovalWorkflow, bool]:
         defaults={"description": "One sign-off by the manager before the work starts.", "allow_self_service": False},
     )
     if created:
-        step = WorkflowStep.objects.create(workflow=workflow, order=1, name="Manager", rule=Rule.ANY,
-                                           approver_kind=ApproverKind.USERS)
+        step = WorkflowStep.objects.create(
+            workflow=workflow, order=1, name="Manager", rule=Rule.ANY, approver_kind=ApproverKind.USERS
+        )
         step.approver_users.set([approver])
     return workflow, created
 

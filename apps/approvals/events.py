@@ -31,10 +31,17 @@ def _user_topics(user_ids) -> list[str]:
 
 def emit_requested(*, approval: ApprovalRequest, step: RequestStep, ticket: Ticket, approver_ids: list[int]) -> None:
     """To each approver of a step that just opened, and to their current delegates."""
-    data = {"approval": approval_summary(approval), "step": {"id": step.pk, "order": step.order, "name": step.name},
-            "ticket": {"id": ticket.pk, "number": ticket.key, "title": ticket.title}}
-    broadcast_on_commit("approval.requested", data, topics=_user_topics(with_current_delegates(approver_ids)),
-                        audience=ticket_audience(ticket))
+    data = {
+        "approval": approval_summary(approval),
+        "step": {"id": step.pk, "order": step.order, "name": step.name},
+        "ticket": {"id": ticket.pk, "number": ticket.key, "title": ticket.title},
+    }
+    broadcast_on_commit(
+        "approval.requested",
+        data,
+        topics=_user_topics(with_current_delegates(approver_ids)),
+        audience=ticket_audience(ticket),
+    )
 
 
 def emit_decided(*, approval: ApprovalRequest, ticket: Ticket, decision: ApprovalDecision) -> None:
@@ -53,9 +60,15 @@ def emit_decided(*, approval: ApprovalRequest, ticket: Ticket, decision: Approva
     broadcast_on_commit("approval.decided", data, topics=topics, audience=ticket_audience(ticket))
 
 
-def emit_cancelled(*, approval: ApprovalRequest, ticket: Ticket, actor_id: int, waiting_approver_ids: list[int]) -> None:
+def emit_cancelled(
+    *, approval: ApprovalRequest, ticket: Ticket, actor_id: int, waiting_approver_ids: list[int]
+) -> None:
     """Also to the approvers who were still asked, so their inboxes drop it."""
     data = {"approval": approval_summary(approval), "actor_id": actor_id}
     people = [ticket.requester_id, approval.requested_by_id, *with_current_delegates(waiting_approver_ids)]
-    broadcast_on_commit("approval.cancelled", data, topics=[f"ticket:{ticket.pk}", *_user_topics(people)],
-                        audience=ticket_audience(ticket))
+    broadcast_on_commit(
+        "approval.cancelled",
+        data,
+        topics=[f"ticket:{ticket.pk}", *_user_topics(people)],
+        audience=ticket_audience(ticket),
+    )

@@ -52,10 +52,14 @@ class WorkflowStep(models.Model):
     name = models.CharField(max_length=120)
     approver_kind = models.CharField(max_length=16, choices=ApproverKind.choices, default=ApproverKind.USERS)
     approver_users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
-    approver_team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    approver_team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     approver_role = models.CharField(max_length=16, choices=Role.choices, blank=True)
     rule = models.CharField(max_length=10, choices=Rule.choices, default=Rule.ALL)
-    quorum = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Approvals needed when the rule is quorum.")
+    quorum = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Approvals needed when the rule is quorum."
+    )
 
     class Meta:
         ordering = ["workflow", "order"]
@@ -87,8 +91,12 @@ class Decision(models.TextChoices):
 
 class ApprovalRequest(models.Model):
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="approval_requests")
-    workflow = models.ForeignKey(ApprovalWorkflow, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests")
-    workflow_name = models.CharField(max_length=120, help_text="Snapshot: the workflow's name when the request started.")
+    workflow = models.ForeignKey(
+        ApprovalWorkflow, null=True, blank=True, on_delete=models.SET_NULL, related_name="requests"
+    )
+    workflow_name = models.CharField(
+        max_length=120, help_text="Snapshot: the workflow's name when the request started."
+    )
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     state = models.CharField(max_length=10, choices=RequestState.choices, default=RequestState.PENDING, db_index=True)
     # Order number of the step that is deciding now; null once the request is finished.
@@ -96,13 +104,17 @@ class ApprovalRequest(models.Model):
     steps_total = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
             # One running request per ticket, also when two starts race past the service's check.
-            models.UniqueConstraint(fields=["ticket"], condition=Q(state="pending"), name="one_pending_approval_per_ticket"),
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(state="pending"), name="one_pending_approval_per_ticket"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -140,13 +152,18 @@ class StepApprover(models.Model):
         ordering = ["step", "user_id"]
         constraints = [models.UniqueConstraint(fields=["step", "user"], name="step_approver_unique")]
 
+    def __str__(self) -> str:
+        return f"approver {self.user_id} of step {self.step_id}"
+
 
 class ApprovalDecision(models.Model):
     """One approver's decision on one step. `decided_by` differs from `approver` when a delegate decided."""
 
     step = models.ForeignKey(RequestStep, on_delete=models.CASCADE, related_name="decisions")
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_decisions")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approval_decisions"
+    )
     decision = models.CharField(max_length=10, choices=Decision.choices)
     comment = models.TextField(blank=True, max_length=4000)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -154,6 +171,9 @@ class ApprovalDecision(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [models.UniqueConstraint(fields=["step", "approver"], name="one_decision_per_approver_per_step")]
+
+    def __str__(self) -> str:
+        return f"{self.decision} by {self.approver_id} on step {self.step_id}"
 
     @property
     def on_behalf_of_id(self) -> int | None:
@@ -164,7 +184,9 @@ class Delegation(models.Model):
     """`delegator` lets `delegate` decide their approvals between starts_at and ends_at."""
 
     delegator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_given")
-    delegate = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_received")
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_received"
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     note = models.CharField(max_length=200, blank=True)

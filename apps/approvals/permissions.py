@@ -37,17 +37,22 @@ def require_may_start(actor: User, ticket: Ticket, workflow: ApprovalWorkflow) -
     if is_staff_for(actor, ticket):
         return
     if actor.pk != ticket.requester_id:
-        raise PermissionDenied("Only the ticket's agents, admins or its requester can request an approval.",
-                               code="approval_start_forbidden")
+        raise PermissionDenied(
+            "Only the ticket's agents, admins or its requester can request an approval.",
+            code="approval_start_forbidden",
+        )
     if not workflow.allow_self_service:
-        raise PermissionDenied("This workflow can only be started by an agent or admin.", code="self_service_not_allowed")
+        raise PermissionDenied(
+            "This workflow can only be started by an agent or admin.", code="self_service_not_allowed"
+        )
 
 
 def require_may_cancel(actor: User, approval: ApprovalRequest, ticket: Ticket) -> None:
     if actor.pk in (ticket.requester_id, approval.requested_by_id) or is_staff_for(actor, ticket):
         return
-    raise PermissionDenied("Only the requester, the ticket's agents or admins can cancel an approval.",
-                           code="cancel_forbidden")
+    raise PermissionDenied(
+        "Only the requester, the ticket's agents or admins can cancel an approval.", code="cancel_forbidden"
+    )
 
 
 def require_not_own_ticket(actor: User, ticket: Ticket) -> None:

@@ -7,8 +7,13 @@ from apps.approvals.models import ApprovalRequest, RequestStep
 def _user(user: User | None) -> dict | None:
     if user is None:
         return None
-    return {"id": user.pk, "email": user.email, "display_name": user.display_name, "username": user.username,
-            "role": user.role}
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "display_name": user.display_name,
+        "username": user.username,
+        "role": user.role,
+    }
 
 
 def present_step(step: RequestStep) -> dict:
@@ -17,14 +22,16 @@ def present_step(step: RequestStep) -> dict:
     for slot in step.approvers.all():
         decision = decisions.get(slot.user_id)
         delegated = decision is not None and decision.decided_by_id != slot.user_id
-        entries.append({
-            "approver": _user(slot.user),
-            "decision": decision.decision if decision else None,
-            "comment": decision.comment if decision else "",
-            "decided_at": decision.created_at if decision else None,
-            "decided_by": _user(decision.decided_by) if decision else None,
-            "on_behalf_of": _user(slot.user) if delegated else None,
-        })
+        entries.append(
+            {
+                "approver": _user(slot.user),
+                "decision": decision.decision if decision else None,
+                "comment": decision.comment if decision else "",
+                "decided_at": decision.created_at if decision else None,
+                "decided_by": _user(decision.decided_by) if decision else None,
+                "on_behalf_of": _user(slot.user) if delegated else None,
+            }
+        )
     approvals = sum(1 for entry in entries if entry["decision"] == "approve")
     return {
         "id": step.pk,
@@ -47,13 +54,20 @@ def present_approval(approval: ApprovalRequest, *, viewer_id: int, stands_in_for
     awaiting_me: list[dict] = []
     if current is not None and approval.ticket.requester_id != viewer_id:
         decided = {decision.approver_id for decision in current.decisions.all()}
-        awaiting_me = [_user(slot.user) for slot in current.approvers.all()
-                       if slot.user_id in stands_in_for and slot.user_id not in decided]
+        awaiting_me = [
+            _user(slot.user)
+            for slot in current.approvers.all()
+            if slot.user_id in stands_in_for and slot.user_id not in decided
+        ]
     body = {
         "id": approval.pk,
         "state": approval.state,
-        "ticket": {"id": approval.ticket.pk, "number": approval.ticket.key, "title": approval.ticket.title,
-                   "status": approval.ticket.status},
+        "ticket": {
+            "id": approval.ticket.pk,
+            "number": approval.ticket.key,
+            "title": approval.ticket.title,
+            "status": approval.ticket.status,
+        },
         "workflow": {"id": approval.workflow_id, "name": approval.workflow_name},
         "requested_by": _user(approval.requested_by),
         "current_step": present_step(current) if current else None,

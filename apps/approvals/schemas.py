@@ -24,6 +24,7 @@ def _not_blank(value: str) -> str:
 
 # --- Workflows ------------------------------------------------------------------------------
 
+
 class StepIn(Schema):
     """approver_kind decides which of approver_ids / team_id / role is used (team_lead needs none)."""
 
@@ -128,6 +129,7 @@ class WorkflowOut(Schema):
 
 # --- Requests -------------------------------------------------------------------------------
 
+
 class ApprovalStartIn(Schema):
     model_config = {"extra": "forbid"}
 
@@ -219,6 +221,7 @@ class ApprovalPage(Schema):
 
 
 # --- Delegations ----------------------------------------------------------------------------
+
 
 class DelegationIn(Schema):
     model_config = {"extra": "forbid"}

@@ -29,7 +29,9 @@ def approver_user_ids(ticket_id: int) -> set[int]:
     """Approvers (and their current delegates) of the ticket's approval requests."""
     slots = StepApprover.objects.filter(step__request__ticket_id=ticket_id)
     approvers = set(slots.values_list("user_id", flat=True))
-    deciders = ApprovalDecision.objects.filter(step__request__ticket_id=ticket_id).values_list("decided_by_id", flat=True)
+    deciders = ApprovalDecision.objects.filter(step__request__ticket_id=ticket_id).values_list(
+        "decided_by_id", flat=True
+    )
     pending_approvers = slots.filter(step__request__state=RequestState.PENDING).values("user_id")
     delegates = active_delegations().filter(delegator_id__in=pending_approvers).values_list("delegate_id", flat=True)
     return approvers | set(deciders) | set(delegates)
@@ -55,7 +57,9 @@ def _with_everything(requests: QuerySet[ApprovalRequest]) -> QuerySet[ApprovalRe
         Prefetch("approvers", queryset=StepApprover.objects.select_related("user")),
         Prefetch("decisions", queryset=ApprovalDecision.objects.select_related("decided_by")),
     )
-    return requests.select_related("ticket", "workflow", "requested_by").prefetch_related(Prefetch("steps", queryset=steps))
+    return requests.select_related("ticket", "workflow", "requested_by").prefetch_related(
+        Prefetch("steps", queryset=steps)
+    )
 
 
 def awaiting_decision_of(user: User) -> QuerySet[ApprovalRequest]:
@@ -78,7 +82,9 @@ def _involving(user: User) -> QuerySet[ApprovalRequest]:
     return ApprovalRequest.objects.filter(Q(pk__in=as_approver) | Q(pk__in=as_decider))
 
 
-def approval_list(*, user: User, state: str | None, mine: bool, after_id: int | None, limit: int) -> list[ApprovalRequest]:
+def approval_list(
+    *, user: User, state: str | None, mine: bool, after_id: int | None, limit: int
+) -> list[ApprovalRequest]:
     """Newest first. `mine` with state=pending is the inbox: what waits for my decision now
     (including as a delegate); `mine` with another or no state: requests I was an approver on or
     decided. Without `mine`: every request on tickets I can see."""

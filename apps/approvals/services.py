@@ -47,11 +47,17 @@ def _snapshot_steps(workflow: ApprovalWorkflow, ticket: Ticket) -> list[tuple]:
     for definition in workflow.steps.all():
         approver_ids = resolve_approver_ids(definition, ticket)
         if not approver_ids:
-            raise ValidationFailed({"workflow_id": f"Step “{definition.name}” has no eligible approvers for this ticket."})
+            raise ValidationFailed(
+                {"workflow_id": f"Step “{definition.name}” has no eligible approvers for this ticket."}
+            )
         required = _required_approvals(definition.rule, definition.quorum, len(approver_ids))
         if required > len(approver_ids):
-            raise ValidationFailed({"workflow_id": f"Step “{definition.name}” needs {required} approvals but has only "
-                                                   f"{len(approver_ids)} eligible approvers for this ticket."})
+            raise ValidationFailed(
+                {
+                    "workflow_id": f"Step “{definition.name}” needs {required} approvals but has only "
+                    f"{len(approver_ids)} eligible approvers for this ticket."
+                }
+            )
         snapshot.append((definition, approver_ids, required))
     if not snapshot:
         raise ValidationFailed({"workflow_id": "This workflow has no steps."})
@@ -79,8 +85,11 @@ def approval_start(*, actor: User, ticket_id: int, workflow_id: int) -> Approval
         raise ValidationFailed({"workflow_id": problem})
     running = ApprovalRequest.objects.filter(ticket=ticket, state=RequestState.PENDING).first()
     if running is not None:
-        raise Conflict("This ticket already has an approval in progress.", code="approval_already_active",
-                       details={"approval_id": running.pk})
+        raise Conflict(
+            "This ticket already has an approval in progress.",
+            code="approval_already_active",
+            details={"approval_id": running.pk},
+        )
     snapshot = _snapshot_steps(workflow, ticket)
 
     approval = ApprovalRequest.objects.create(
@@ -88,15 +97,25 @@ def approval_start(*, actor: User, ticket_id: int, workflow_id: int) -> Approval
     )
     steps = []
     for order, (definition, approver_ids, required) in enumerate(snapshot, start=1):
-        step = RequestStep.objects.create(request=approval, order=order, name=definition.name, rule=definition.rule,
-                                          required_approvals=required)
+        step = RequestStep.objects.create(
+            request=approval, order=order, name=definition.name, rule=definition.rule, required_approvals=required
+        )
         StepApprover.objects.bulk_create([StepApprover(step=step, user_id=user_id) for user_id in approver_ids])
         steps.append(step)
     # Raises 409 (invalid_transition) for tickets that can't await approval, e.g. closed ones; all rolls back.
-    ticket_transition(actor=actor, ticket_id=ticket.pk, status=Status.PENDING_APPROVAL,
-                      reason=f"Approval requested: {workflow.name}", system=True)
-    ticket_log(ticket=ticket, actor=actor, kind="approval_requested",
-               new={"approval_id": approval.pk, "workflow": workflow.name, "steps": len(steps)})
+    ticket_transition(
+        actor=actor,
+        ticket_id=ticket.pk,
+        status=Status.PENDING_APPROVAL,
+        reason=f"Approval requested: {workflow.name}",
+        system=True,
+    )
+    ticket_log(
+        ticket=ticket,
+        actor=actor,
+        kind="approval_requested",
+        new={"approval_id": approval.pk, "workflow": workflow.name, "steps": len(steps)},
+    )
     _open_step(approval, steps[0], ticket)
     approval.save(update_fields=["current_step"])
     return approval
@@ -123,7 +142,8 @@ def _whose_decision(actor: User, approval: ApprovalRequest, step: RequestStep, o
             raise PermissionDenied("That user is not an approver of the current step.", code="not_an_approver")
         if not active_delegations().filter(delegator_id=on_behalf_of, delegate=actor).exists():
             raise _delegation_refusal(actor, {on_behalf_of}) or PermissionDenied(
-                "You are not a delegate of that approver.", code="not_a_delegate")
+                "You are not a delegate of that approver.", code="not_a_delegate"
+            )
         if on_behalf_of in decided:
             raise already
         return on_behalf_of
@@ -132,8 +152,11 @@ def _whose_decision(actor: User, approval: ApprovalRequest, step: RequestStep, o
             raise already
         return actor.pk
     if on_behalf_of is None:
-        delegators = set(active_delegations().filter(delegate=actor, delegator_id__in=approver_ids)
-                         .values_list("delegator_id", flat=True))
+        delegators = set(
+            active_delegations()
+            .filter(delegate=actor, delegator_id__in=approver_ids)
+            .values_list("delegator_id", flat=True)
+        )
         undecided = sorted(delegators - decided)
         if len(undecided) == 1:
             return undecided[0]
@@ -145,8 +168,11 @@ def _whose_decision(actor: User, approval: ApprovalRequest, step: RequestStep, o
     if refusal:
         raise refusal
     if StepApprover.objects.filter(step__request=approval, user=actor).exists():
-        raise Conflict("You are an approver of another step of this request, not of the current one.",
-                       code="step_not_current", details={"current_step": step.order})
+        raise Conflict(
+            "You are an approver of another step of this request, not of the current one.",
+            code="step_not_current",
+            details={"current_step": step.order},
+        )
     raise PermissionDenied("You are not an approver of this request.", code="not_an_approver")
 
 
@@ -166,15 +192,23 @@ def _close_step(step: RequestStep, state: str) -> None:
 def _record(step: RequestStep, *, approver_id: int, actor: User, decision: str, comment: str) -> ApprovalDecision:
     try:
         with transaction.atomic():
-            return ApprovalDecision.objects.create(step=step, approver_id=approver_id, decided_by=actor,
-                                                   decision=decision, comment=comment)
+            return ApprovalDecision.objects.create(
+                step=step, approver_id=approver_id, decided_by=actor, decision=decision, comment=comment
+            )
     except IntegrityError:
         raise Conflict("This approver has already decided this step.", code="already_decided") from None
 
 
 @transaction.atomic
-def approval_decide(*, actor: User, approval_id: int, decision: str, comment: str = "", step_id: int | None = None,
-                    on_behalf_of: int | None = None) -> ApprovalRequest:
+def approval_decide(
+    *,
+    actor: User,
+    approval_id: int,
+    decision: str,
+    comment: str = "",
+    step_id: int | None = None,
+    on_behalf_of: int | None = None,
+) -> ApprovalRequest:
     if decision not in Decision.values:
         raise ValidationFailed({"decision": f"Choose one of {', '.join(Decision.values)}."})
     comment = comment.strip()
@@ -183,20 +217,29 @@ def approval_decide(*, actor: User, approval_id: int, decision: str, comment: st
     approval, ticket = _locked(actor, approval_id)
     require_not_own_ticket(actor, ticket)
     if approval.state != RequestState.PENDING:
-        raise Conflict(f"This approval is already {approval.state}.", code="approval_not_pending",
-                       details={"state": approval.state})
+        raise Conflict(
+            f"This approval is already {approval.state}.",
+            code="approval_not_pending",
+            details={"state": approval.state},
+        )
     step = approval.steps.get(order=approval.current_step)
     if step_id is not None and step_id != step.pk:
-        raise Conflict("That step is not the current one any more.", code="step_not_current",
-                       details={"current_step": step.order})
+        raise Conflict(
+            "That step is not the current one any more.", code="step_not_current", details={"current_step": step.order}
+        )
     approver_id = _whose_decision(actor, approval, step, on_behalf_of)
     recorded = _record(step, approver_id=approver_id, actor=actor, decision=decision, comment=comment)
 
     if decision == Decision.REJECT:
         _close_step(step, StepState.REJECTED)
         _finish(approval, RequestState.REJECTED)
-        ticket_transition(actor=actor, ticket_id=ticket.pk, status=Status.REJECTED, system=True,
-                          reason=f"Approval rejected at step {step.order} ({step.name}): {comment}")
+        ticket_transition(
+            actor=actor,
+            ticket_id=ticket.pk,
+            status=Status.REJECTED,
+            system=True,
+            reason=f"Approval rejected at step {step.order} ({step.name}): {comment}",
+        )
     elif step.decisions.filter(decision=Decision.APPROVE).count() >= step.required_approvals:
         _close_step(step, StepState.APPROVED)
         following = approval.steps.filter(order=step.order + 1).first()
@@ -204,13 +247,29 @@ def approval_decide(*, actor: User, approval_id: int, decision: str, comment: st
             _open_step(approval, following, ticket)
         else:
             _finish(approval, RequestState.APPROVED)
-            ticket_transition(actor=actor, ticket_id=ticket.pk, status=Status.APPROVED, system=True,
-                              reason=f"Approval granted: {approval.workflow_name}")
+            ticket_transition(
+                actor=actor,
+                ticket_id=ticket.pk,
+                status=Status.APPROVED,
+                system=True,
+                reason=f"Approval granted: {approval.workflow_name}",
+            )
     approval.save(update_fields=["state", "current_step", "finished_at"])
-    ticket_log(ticket=ticket, actor=actor, kind="approval_decided", note=comment, new={
-        "approval_id": approval.pk, "step": step.order, "step_name": step.name, "decision": decision,
-        "approver_id": approver_id, "on_behalf_of": recorded.on_behalf_of_id, "approval_state": approval.state,
-    })
+    ticket_log(
+        ticket=ticket,
+        actor=actor,
+        kind="approval_decided",
+        note=comment,
+        new={
+            "approval_id": approval.pk,
+            "step": step.order,
+            "step_name": step.name,
+            "decision": decision,
+            "approver_id": approver_id,
+            "on_behalf_of": recorded.on_behalf_of_id,
+            "approval_state": approval.state,
+        },
+    )
     events.emit_decided(approval=approval, ticket=ticket, decision=recorded)
     return approval
 
@@ -220,20 +279,37 @@ def approval_cancel(*, actor: User, approval_id: int, reason: str = "") -> Appro
     approval, ticket = _locked(actor, approval_id)
     require_may_cancel(actor, approval, ticket)
     if approval.state != RequestState.PENDING:
-        raise Conflict(f"This approval is already {approval.state}.", code="approval_not_pending",
-                       details={"state": approval.state})
-    waiting = list(StepApprover.objects.filter(step__request=approval, step__order=approval.current_step)
-                   .exclude(user_id__in=ApprovalDecision.objects.filter(step__request=approval,
-                                                                        step__order=approval.current_step)
-                            .values("approver_id"))
-                   .values_list("user_id", flat=True))
+        raise Conflict(
+            f"This approval is already {approval.state}.",
+            code="approval_not_pending",
+            details={"state": approval.state},
+        )
+    waiting = list(
+        StepApprover.objects.filter(step__request=approval, step__order=approval.current_step)
+        .exclude(
+            user_id__in=ApprovalDecision.objects.filter(
+                step__request=approval, step__order=approval.current_step
+            ).values("approver_id")
+        )
+        .values_list("user_id", flat=True)
+    )
     _finish(approval, RequestState.CANCELLED)
     approval.cancelled_by = actor
     approval.save(update_fields=["state", "current_step", "finished_at", "cancelled_by"])
     if Ticket.objects.filter(pk=ticket.pk, status=Status.PENDING_APPROVAL).exists():
-        ticket_transition(actor=actor, ticket_id=ticket.pk, status=Status.OPEN, system=True,
-                          reason=f"Approval cancelled{': ' + reason if reason else ''}")
-    ticket_log(ticket=ticket, actor=actor, kind="approval_cancelled", note=reason,
-               new={"approval_id": approval.pk, "workflow": approval.workflow_name})
+        ticket_transition(
+            actor=actor,
+            ticket_id=ticket.pk,
+            status=Status.OPEN,
+            system=True,
+            reason=f"Approval cancelled{': ' + reason if reason else ''}",
+        )
+    ticket_log(
+        ticket=ticket,
+        actor=actor,
+        kind="approval_cancelled",
+        note=reason,
+        new={"approval_id": approval.pk, "workflow": approval.workflow_name},
+    )
     events.emit_cancelled(approval=approval, ticket=ticket, actor_id=actor.pk, waiting_approver_ids=waiting)
     return approval

@@ -44,7 +44,9 @@ def step_spec_errors(spec: StepSpec, *, known_user_ids: set[int], known_team_ids
     if spec.rule == Rule.QUORUM:
         if not spec.quorum or spec.quorum < 1:
             errors["quorum"] = "A quorum rule needs a quorum of at least 1."
-        elif spec.approver_kind == ApproverKind.USERS and spec.approver_ids and spec.quorum > len(set(spec.approver_ids)):
+        elif (
+            spec.approver_kind == ApproverKind.USERS and spec.approver_ids and spec.quorum > len(set(spec.approver_ids))
+        ):
             errors["quorum"] = "The quorum is larger than the number of approvers."
         elif spec.approver_kind == ApproverKind.TEAM_LEAD and spec.quorum > 1:
             errors["quorum"] = "A team lead step has one approver."
@@ -108,16 +110,28 @@ WORKFLOW_FIELDS = ("name", "description", "active", "match_type", "allow_self_se
 
 
 @transaction.atomic
-def workflow_create(*, actor: User, name: str, steps: list[StepSpec], description: str = "", active: bool = True,
-                    match_type: str = "", match_team_id: int | None = None,
-                    allow_self_service: bool = False) -> ApprovalWorkflow:
+def workflow_create(
+    *,
+    actor: User,
+    name: str,
+    steps: list[StepSpec],
+    description: str = "",
+    active: bool = True,
+    match_type: str = "",
+    match_team_id: int | None = None,
+    allow_self_service: bool = False,
+) -> ApprovalWorkflow:
     _require_admin(actor)
     _check_name_free(name)
     _check_match_team(match_team_id)
     _validate_steps(steps)
     workflow = ApprovalWorkflow.objects.create(
-        name=name, description=description, active=active, match_type=match_type or "",
-        match_team_id=match_team_id, allow_self_service=allow_self_service,
+        name=name,
+        description=description,
+        active=active,
+        match_type=match_type or "",
+        match_team_id=match_team_id,
+        allow_self_service=allow_self_service,
     )
     _replace_steps(workflow, steps)
     return workflow
@@ -163,7 +177,9 @@ def workflows_startable(*, actor: User, ticket: Ticket) -> list[ApprovalWorkflow
     requester the self-service ones, anyone else none."""
     staff = is_staff_for(actor, ticket)
     candidates = workflows_with_steps().filter(active=True)
-    return [w for w in candidates if applicability_error(w, ticket) is None and may_start(actor, ticket, w, staff=staff)]
+    return [
+        w for w in candidates if applicability_error(w, ticket) is None and may_start(actor, ticket, w, staff=staff)
+    ]
 
 
 def applicability_error(workflow: ApprovalWorkflow, ticket: Ticket) -> str | None:

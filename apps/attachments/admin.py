@@ -10,8 +10,17 @@ from apps.core.admin import run_service_on_each
 class AttachmentAdmin(admin.ModelAdmin):
     """Read-only list with status and size; deletion goes through the service (object removed too)."""
 
-    list_display = ("id", "filename", "ticket", "status", "human_size", "content_type", "internal", "uploaded_by",
-                    "created_at")
+    list_display = (
+        "id",
+        "filename",
+        "ticket",
+        "status",
+        "human_size",
+        "content_type",
+        "internal",
+        "uploaded_by",
+        "created_at",
+    )
     list_filter = ("status", "internal", "storage", "content_type")
     search_fields = ("filename", "ticket__title", "uploaded_by__email")
     list_select_related = ("ticket", "uploaded_by")
@@ -39,7 +48,10 @@ class AttachmentAdmin(admin.ModelAdmin):
     @admin.action(description="Delete selected attachments and their stored files")
     def delete_through_service(self, request, queryset):
         run_service_on_each(
-            self, request, queryset,
+            self,
+            request,
+            queryset,
             lambda attachment: attachment_delete(actor=request.user, attachment_id=attachment.pk),
-            done_message="{count} attachment(s) deleted.", label=lambda attachment: attachment.filename,
+            done_message="{count} attachment(s) deleted.",
+            label=lambda attachment: attachment.filename,
         )

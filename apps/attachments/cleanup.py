@@ -42,9 +42,11 @@ def _remove_stale_pending(storage, cutoff) -> int:
         try:
             with transaction.atomic():
                 # Locked and re-checked: a completion racing the cleanup wins or waits, never half-loses.
-                attachment = Attachment.objects.select_for_update().filter(
-                    pk=attachment_id, status=AttachmentStatus.PENDING
-                ).first()
+                attachment = (
+                    Attachment.objects.select_for_update()
+                    .filter(pk=attachment_id, status=AttachmentStatus.PENDING)
+                    .first()
+                )
                 if attachment is None:
                     continue
                 storage.delete(attachment.key)

@@ -10,9 +10,8 @@ from apps.comments.models import Comment
 
 DEMO_FILENAME = "boot-screen-notes.txt"
 DEMO_CONTENT = (
-    "Boot attempt 1: logo, then black screen.\n"
-    "Boot attempt 2 (Shift held): blue recovery screen, then black.\n"
-).encode()
+    b"Boot attempt 1: logo, then black screen.\nBoot attempt 2 (Shift held): blue recovery screen, then black.\n"
+)
 
 
 def seed() -> list[str]:
@@ -23,8 +22,15 @@ def seed() -> list[str]:
     key = f"attachments/{uuid.uuid4().hex}"
     storage.write(key, DEMO_CONTENT, "text/plain")
     Attachment.objects.create(
-        ticket=comment.ticket, comment=comment, uploaded_by=comment.author, key=key, storage=storage.name,
-        filename=DEMO_FILENAME, content_type="text/plain", size=len(DEMO_CONTENT),
-        status=AttachmentStatus.AVAILABLE, completed_at=timezone.now(),
+        ticket=comment.ticket,
+        comment=comment,
+        uploaded_by=comment.author,
+        key=key,
+        storage=storage.name,
+        filename=DEMO_FILENAME,
+        content_type="text/plain",
+        size=len(DEMO_CONTENT),
+        status=AttachmentStatus.AVAILABLE,
+        completed_at=timezone.now(),
     )
     return [f"1 demo attachment ({storage.name} storage)"]

@@ -58,8 +58,9 @@ def _store(storage: LocalAttachmentStorage, attachment: Attachment, chunks, *, l
     except FileExistsError:
         raise Conflict("A file was already uploaded with this link.", code="already_uploaded") from None
     except OverflowError:
-        raise ValidationFailed({"file": f"The file is larger than the {attachment.size} bytes declared."},
-                               code="entity_too_large") from None
+        raise ValidationFailed(
+            {"file": f"The file is larger than the {attachment.size} bytes declared."}, code="entity_too_large"
+        ) from None
     if written == 0:
         storage.delete(attachment.key)
         raise ValidationFailed({"file": "The file is empty."})

@@ -8,7 +8,9 @@ from apps.tickets.permissions import require_ticket_visible
 
 
 def access_attachment(user: User, attachment_id: int, *, for_update: bool = False) -> Attachment:
-    attachments = Attachment.objects.select_for_update() if for_update else Attachment.objects.select_related("uploaded_by")
+    attachments = (
+        Attachment.objects.select_for_update() if for_update else Attachment.objects.select_related("uploaded_by")
+    )
     attachment = attachments.filter(pk=attachment_id).first()
     if attachment is None or not _may_see(user, attachment):
         raise NotFound("No such attachment.")

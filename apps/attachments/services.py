@@ -90,8 +90,16 @@ def _comment_or_error(actor: User, ticket: Ticket, comment_id: int) -> Comment:
 
 
 @transaction.atomic
-def attachment_create(*, actor: User, ticket_id: int, filename: str, content_type: str, size: int,
-                      comment_id: int | None = None, absolute_url: AbsoluteUrl) -> tuple[Attachment, UploadTarget]:
+def attachment_create(
+    *,
+    actor: User,
+    ticket_id: int,
+    filename: str,
+    content_type: str,
+    size: int,
+    comment_id: int | None = None,
+    absolute_url: AbsoluteUrl,
+) -> tuple[Attachment, UploadTarget]:
     """A `pending` attachment and the instructions to upload its bytes straight to storage."""
     ticket = access_ticket(actor, ticket_id)
     content_type = normalise_content_type(content_type)
@@ -137,8 +145,10 @@ def _verify_and_record(*, actor: User, attachment_id: int) -> tuple[Attachment, 
     if attachment.status == AttachmentStatus.AVAILABLE:
         return attachment, None  # a retried request after a lost response
     if attachment.status == AttachmentStatus.REJECTED:
-        raise Conflict(f"This upload was rejected ({attachment.rejection_reason}); start a new one.",
-                       code="upload_already_rejected")
+        raise Conflict(
+            f"This upload was rejected ({attachment.rejection_reason}); start a new one.",
+            code="upload_already_rejected",
+        )
     try:
         rejection = verify_upload(get_storage(), attachment)
     except STORAGE_ERRORS as exc:
@@ -152,15 +162,19 @@ def _verify_and_record(*, actor: User, attachment_id: int) -> tuple[Attachment, 
     attachment.status = AttachmentStatus.AVAILABLE
     attachment.save(update_fields=["status", "completed_at"])
     ticket = attachment.ticket
-    ticket_log(ticket=ticket, actor=actor, kind="attachment_added",
-               new={"attachment_id": attachment.pk, "filename": attachment.filename}, internal=attachment.internal)
+    ticket_log(
+        ticket=ticket,
+        actor=actor,
+        kind="attachment_added",
+        new={"attachment_id": attachment.pk, "filename": attachment.filename},
+        internal=attachment.internal,
+    )
     _announce("attachment.available", attachment, ticket, actor)
     return attachment, None
 
 
 def attachment_payload(attachment: Attachment) -> dict:
     from apps.attachments.schemas import AttachmentOut
-
     from apps.attachments.selectors import attachment_for_output
 
     return AttachmentOut.model_validate(attachment_for_output(attachment.pk)).model_dump(mode="json")
@@ -197,8 +211,13 @@ def _delete(actor: User, attachment: Attachment) -> None:
     ticket = attachment.ticket
     attachment.delete()
     if was_available:
-        ticket_log(ticket=ticket, actor=actor, kind="attachment_deleted",
-                   old={"attachment_id": payload["id"], "filename": payload["filename"]}, internal=payload["internal"])
+        ticket_log(
+            ticket=ticket,
+            actor=actor,
+            kind="attachment_deleted",
+            old={"attachment_id": payload["id"], "filename": payload["filename"]},
+            internal=payload["internal"],
+        )
         _announce("attachment.deleted", attachment, ticket, actor, payload=payload)
     transaction.on_commit(lambda: _delete_object_quietly(key))
 

@@ -19,7 +19,7 @@ PREFIXES: dict[str, tuple[bytes, ...]] = {
     "image/gif": (b"GIF87a", b"GIF89a"),
     "application/zip": (ZIP_LOCAL_FILE, ZIP_EMPTY_ARCHIVE),
     # docx/xlsx/pptx are ZIP containers; an empty archive can't be a valid office document.
-    **{office_type: (ZIP_LOCAL_FILE,) for office_type in OFFICE_TYPES},
+    **dict.fromkeys(OFFICE_TYPES, (ZIP_LOCAL_FILE,)),
 }
 
 LEADING_BYTES = 16

@@ -32,7 +32,8 @@ def verify_upload(storage: AttachmentStorage, attachment: Attachment) -> Rejecti
         )
     if stored.content_type is not None and normalise_content_type(stored.content_type) != attachment.content_type:
         return Rejection(
-            "type_mismatch", f"The file was stored as {stored.content_type}, not the {attachment.content_type} declared."
+            "type_mismatch",
+            f"The file was stored as {stored.content_type}, not the {attachment.content_type} declared.",
         )
     if has_signature(attachment.content_type):
         leading = storage.read_leading_bytes(attachment.key, LEADING_BYTES)

@@ -40,6 +40,10 @@ class CommentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description="Delete selected comments (placeholder kept in the thread)")
     def soft_delete(self, request, queryset):
         run_service_on_each(
-            self, request, queryset, lambda comment: comment_delete(actor=request.user, comment_id=comment.pk),
-            done_message="{count} comment(s) deleted.", label=lambda comment: f"comment {comment.pk}",
+            self,
+            request,
+            queryset,
+            lambda comment: comment_delete(actor=request.user, comment_id=comment.pk),
+            done_message="{count} comment(s) deleted.",
+            label=lambda comment: f"comment {comment.pk}",
         )

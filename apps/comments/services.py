@@ -48,8 +48,9 @@ def _parent_or_error(user: User, ticket: Ticket, parent_id: int) -> Comment:
 
 
 @transaction.atomic
-def comment_create(*, actor: User, ticket_id: int, body: str, internal: bool = False,
-                   parent_id: int | None = None) -> Comment:
+def comment_create(
+    *, actor: User, ticket_id: int, body: str, internal: bool = False, parent_id: int | None = None
+) -> Comment:
     ticket = access_ticket(actor, ticket_id)
     if internal and not sees_internal(actor):
         raise PermissionDenied("Only agents and admins can write internal notes.", code="internal_note_staff_only")
@@ -82,8 +83,9 @@ def comment_update(*, actor: User, comment_id: int, body: str) -> Comment:
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "edited_at"])
     ticket = comment.ticket
-    ticket_log(ticket=ticket, actor=actor, kind="comment_edited", new={"comment_id": comment.pk},
-               internal=comment.internal)
+    ticket_log(
+        ticket=ticket, actor=actor, kind="comment_edited", new={"comment_id": comment.pk}, internal=comment.internal
+    )
     _announce("comment.updated", comment, ticket, actor)
     _notify_mentions(comment, ticket, actor)
     return comment
@@ -104,8 +106,9 @@ def comment_delete(*, actor: User, comment_id: int) -> Comment:
     comment.save(update_fields=["deleted_at", "deleted_by"])
     ticket = comment.ticket
     attachments_delete_of_comment(actor=actor, comment=comment)
-    ticket_log(ticket=ticket, actor=actor, kind="comment_deleted", old={"comment_id": comment.pk},
-               internal=comment.internal)
+    ticket_log(
+        ticket=ticket, actor=actor, kind="comment_deleted", old={"comment_id": comment.pk}, internal=comment.internal
+    )
     _announce("comment.deleted", comment, ticket, actor)
     return comment
 

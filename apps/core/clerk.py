@@ -129,7 +129,9 @@ def _clerk_key(kid: str | None):
         return static
     cache = clerk_jwks_cache()
     if cache is None:
-        raise _Reject("invalid_token", "no Clerk key configured (CLERK_JWT_KEY or CLERK_FRONTEND_API_URL/CLERK_JWKS_URL)")
+        raise _Reject(
+            "invalid_token", "no Clerk key configured (CLERK_JWT_KEY or CLERK_FRONTEND_API_URL/CLERK_JWKS_URL)"
+        )
     try:
         return cache.key_for(kid)
     except UnknownKeyId as exc:

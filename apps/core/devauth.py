@@ -47,8 +47,10 @@ def forget_key() -> None:
 
 
 def key_id() -> str:
-    public = _private_key().public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    public = (
+        _private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     return "dev-" + uuid.uuid5(uuid.NAMESPACE_OID, public.hex()).hex[:16]
 

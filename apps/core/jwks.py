@@ -29,8 +29,10 @@ class UnknownKeyId(Exception):
 
 def http_fetcher(url: str, timeout: float = 5.0) -> JwksFetcher:
     def fetch() -> dict:
-        request = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "helpdesk"})
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - configured URL
+        # The configured JWKS URL (settings), never a user-supplied one.
+        headers = {"Accept": "application/json", "User-Agent": "helpdesk"}
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
             return json.loads(response.read())
 
     return fetch

@@ -35,7 +35,7 @@ class DevTokenIn(Schema):
 
 class DevTokenOut(Schema):
     access_token: str
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 (the OAuth token type name)
     expires_at: int
 
 

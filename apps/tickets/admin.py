@@ -30,8 +30,11 @@ class TicketEventInline(admin.TabularInline):
 
 class TicketAdminForm(forms.ModelForm):
     tag_names = forms.CharField(required=False, help_text="Comma-separated tags")
-    new_status = forms.ChoiceField(required=False, choices=[("", "— keep —"), *Status.choices],
-                                   help_text="Moves the ticket through the workflow (same rules as the API)")
+    new_status = forms.ChoiceField(
+        required=False,
+        choices=[("", "— keep —"), *Status.choices],
+        help_text="Moves the ticket through the workflow (same rules as the API)",
+    )
     reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     class Meta:
@@ -71,9 +74,14 @@ class TicketAdmin(admin.ModelAdmin):
             with transaction.atomic():
                 if not change:
                     created = services.ticket_create(
-                        actor=request.user, title=data["title"], description=data["description"],
-                        priority=Priority(data["priority"]).label, type=data["type"],
-                        team_id=data["team"].pk if data["team"] else None, tags=tags, due_at=data["due_at"],
+                        actor=request.user,
+                        title=data["title"],
+                        description=data["description"],
+                        priority=Priority(data["priority"]).label,
+                        type=data["type"],
+                        team_id=data["team"].pk if data["team"] else None,
+                        tags=tags,
+                        due_at=data["due_at"],
                     )
                     obj.pk = created.pk
                     return
@@ -95,11 +103,17 @@ class TicketAdmin(admin.ModelAdmin):
         if sorted(tags) != sorted(current.tags.values_list("name", flat=True)):
             changes["tags"] = tags
         if changes:
-            current = services.ticket_update(actor=request.user, ticket_id=obj.pk, version=current.version, changes=changes)
+            current = services.ticket_update(
+                actor=request.user, ticket_id=obj.pk, version=current.version, changes=changes
+            )
         if "assignee" in form.changed_data:
-            services.ticket_assign(actor=request.user, ticket_id=obj.pk, assignee_id=data["assignee"].pk if data["assignee"] else None)
+            services.ticket_assign(
+                actor=request.user, ticket_id=obj.pk, assignee_id=data["assignee"].pk if data["assignee"] else None
+            )
         if data.get("new_status"):
-            services.ticket_transition(actor=request.user, ticket_id=obj.pk, status=data["new_status"], reason=data.get("reason", ""))
+            services.ticket_transition(
+                actor=request.user, ticket_id=obj.pk, status=data["new_status"], reason=data.get("reason", "")
+            )
 
     def response_add(self, request, obj, post_url_continue=None):
         if getattr(request, "ticket_admin_failed", False):
@@ -112,33 +126,60 @@ class TicketAdmin(admin.ModelAdmin):
         return super().response_change(request, obj)
 
     def _run_on_each(self, request, queryset, call) -> None:
-        run_service_on_each(self, request, queryset, call, done_message="Updated {count} ticket(s).",
-                            label=lambda ticket: ticket.key)
+        run_service_on_each(
+            self, request, queryset, call, done_message="Updated {count} ticket(s).", label=lambda ticket: ticket.key
+        )
 
     @admin.action(description="Assign selected tickets to…")
     def assign_to(self, request, queryset):
         if "assignee" in request.POST:
             assignee_id = request.POST.get("assignee") or None
-            self._run_on_each(request, queryset, lambda t: services.ticket_assign(
-                actor=request.user, ticket_id=t.pk, assignee_id=int(assignee_id) if assignee_id else None))
+            self._run_on_each(
+                request,
+                queryset,
+                lambda t: services.ticket_assign(
+                    actor=request.user, ticket_id=t.pk, assignee_id=int(assignee_id) if assignee_id else None
+                ),
+            )
             return None
-        return TemplateResponse(request, "admin/tickets/action_form.html", {
-            **self.admin_site.each_context(request), "title": "Assign tickets", "queryset": queryset,
-            "action": "assign_to", "field": "assignee",
-            "choices": [("", "— unassign —")] + [(u.pk, f"{u} ({u.role})") for u in User.objects.filter(role__in=["agent", "admin"], is_active=True)],
-        })
+        return TemplateResponse(
+            request,
+            "admin/tickets/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Assign tickets",
+                "queryset": queryset,
+                "action": "assign_to",
+                "field": "assignee",
+                "choices": [("", "— unassign —")]
+                + [(u.pk, f"{u} ({u.role})") for u in User.objects.filter(role__in=["agent", "admin"], is_active=True)],
+            },
+        )
 
     @admin.action(description="Move selected tickets to status…")
     def transition_to(self, request, queryset):
         if "status" in request.POST:
             status = request.POST["status"]
-            self._run_on_each(request, queryset, lambda t: services.ticket_transition(
-                actor=request.user, ticket_id=t.pk, status=status, reason="via admin"))
+            self._run_on_each(
+                request,
+                queryset,
+                lambda t: services.ticket_transition(
+                    actor=request.user, ticket_id=t.pk, status=status, reason="via admin"
+                ),
+            )
             return None
-        return TemplateResponse(request, "admin/tickets/action_form.html", {
-            **self.admin_site.each_context(request), "title": "Change status", "queryset": queryset,
-            "action": "transition_to", "field": "status", "choices": Status.choices,
-        })
+        return TemplateResponse(
+            request,
+            "admin/tickets/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Change status",
+                "queryset": queryset,
+                "action": "transition_to",
+                "field": "status",
+                "choices": Status.choices,
+            },
+        )
 
 
 @admin.register(Tag)

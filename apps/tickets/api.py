@@ -40,7 +40,9 @@ class TicketListQuery(Schema):
     tag: str | None = Field(None, max_length=50)
     created_after: datetime | None = None
     created_before: datetime | None = None
-    q: str | None = Field(None, max_length=200, description="Full-text search in title and description, or a number like HD-42")
+    q: str | None = Field(
+        None, max_length=200, description="Full-text search in title and description, or a number like HD-42"
+    )
     ordering: Ordering | None = Field(None, description="Default: -created, or relevance when q is given")
     cursor: str | None = Field(None, max_length=500)
     limit: int = Field(25, ge=1, le=100)

@@ -14,7 +14,9 @@ def ticket_audience(ticket: Ticket, *, staff_only: bool = False) -> Audience:
 
     watcher_ids = Ticket.watchers.through.objects.filter(ticket_id=ticket.pk).values_list("user_id", flat=True)
     user_ids = {ticket.requester_id, *watcher_ids, *approver_user_ids(ticket.pk)}
-    return Audience(ticket_id=ticket.pk, team_id=ticket.team_id, user_ids=tuple(sorted(user_ids)), staff_only=staff_only)
+    return Audience(
+        ticket_id=ticket.pk, team_id=ticket.team_id, user_ids=tuple(sorted(user_ids)), staff_only=staff_only
+    )
 
 
 def ticket_payload(ticket: Ticket) -> dict:
@@ -24,7 +26,9 @@ def ticket_payload(ticket: Ticket) -> dict:
     return TicketListItem.model_validate(fresh).model_dump(mode="json")
 
 
-def emit_ticket(event: str, ticket: Ticket, *, also_to_users: tuple[int, ...] = (), actor_id: int | None = None) -> None:
+def emit_ticket(
+    event: str, ticket: Ticket, *, also_to_users: tuple[int, ...] = (), actor_id: int | None = None
+) -> None:
     data = {"ticket": ticket_payload(ticket), "actor_id": actor_id}
     topics = ticket_topics(ticket.pk) + [f"user:{user_id}" for user_id in also_to_users if user_id]
     broadcast_on_commit(event, data, topics=topics, audience=ticket_audience(ticket))

@@ -91,7 +91,9 @@ class TicketEvent(models.Model):
     """The activity log. Written only by services, never edited."""
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     kind = models.CharField(max_length=40, db_index=True)
     old = models.JSONField(null=True, blank=True)
     new = models.JSONField(null=True, blank=True)

@@ -78,7 +78,9 @@ def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
     if filters.team:
         tickets = tickets.filter(team_id=filters.team)
     if filters.tag:
-        tickets = tickets.filter(pk__in=Ticket.tags.through.objects.filter(tag__name=filters.tag.lower()).values("ticket_id"))
+        tickets = tickets.filter(
+            pk__in=Ticket.tags.through.objects.filter(tag__name=filters.tag.lower()).values("ticket_id")
+        )
     if filters.created_after:
         tickets = tickets.filter(created_at__gte=filters.created_after)
     if filters.created_before:
@@ -109,12 +111,18 @@ def _with_search(tickets: QuerySet[Ticket], q: str, vendor: str) -> QuerySet[Tic
         in_text &= Q(title__icontains=word) | Q(description__icontains=word)
     tickets = tickets.filter(in_text | number_hit)
     return tickets.annotate(
-        sort_key=Case(When(number_hit, then=Value(3)), When(in_title, then=Value(2)), default=Value(1),
-                      output_field=IntegerField())
+        sort_key=Case(
+            When(number_hit, then=Value(3)),
+            When(in_title, then=Value(2)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
     )
 
 
-def ticket_list(*, user: User, filters: TicketFilters, cursor: str | None, limit: int, vendor: str) -> tuple[list[Ticket], str | None]:
+def ticket_list(
+    *, user: User, filters: TicketFilters, cursor: str | None, limit: int, vendor: str
+) -> tuple[list[Ticket], str | None]:
     tickets = _filtered(user, filters)
     ordering = filters.ordering
     q = (filters.q or "").strip()
@@ -130,8 +138,9 @@ def ticket_list(*, user: User, filters: TicketFilters, cursor: str | None, limit
         if field == "due_sort":
             # Tickets without a due date sort after every dated one.
             tickets = tickets.annotate(
-                sort_key=Case(When(due_at__isnull=True, then=Value(FAR_FUTURE)), default=F("due_at"),
-                              output_field=DateTimeField())
+                sort_key=Case(
+                    When(due_at__isnull=True, then=Value(FAR_FUTURE)), default=F("due_at"), output_field=DateTimeField()
+                )
             )
         else:
             tickets = tickets.annotate(sort_key=F(field))
@@ -155,8 +164,19 @@ def ticket_list(*, user: User, filters: TicketFilters, cursor: str | None, limit
 # instances: building ~150 model objects and reading them back costs more than the queries do.
 _PEOPLE = ("requester", "assignee")
 LIST_COLUMNS = (
-    "id", "number", "title", "status", "priority", "type", "due_at", "created_at", "updated_at", "version",
-    "sort_key", "team_id", "team__name",
+    "id",
+    "number",
+    "title",
+    "status",
+    "priority",
+    "type",
+    "due_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "sort_key",
+    "team_id",
+    "team__name",
     *(f"{person}__{column}" for person in _PEOPLE for column in USER_VALUE_FIELDS),
 )
 
@@ -174,12 +194,17 @@ def _person(row: dict, prefix: str) -> dict | None:
 def _list_items(rows: list[dict]) -> list[dict]:
     tags: dict[int, list[str]] = {row["id"]: [] for row in rows}
     for ticket_id, name in (
-        Ticket.tags.through.objects.filter(ticket_id__in=tags).order_by("tag__name").values_list("ticket_id", "tag__name")
+        Ticket.tags.through.objects.filter(ticket_id__in=tags)
+        .order_by("tag__name")
+        .values_list("ticket_id", "tag__name")
     ):
         tags[ticket_id].append(name)
     return [
         {
-            **{key: row[key] for key in ("id", "title", "status", "type", "due_at", "created_at", "updated_at", "version")},
+            **{
+                key: row[key]
+                for key in ("id", "title", "status", "type", "due_at", "created_at", "updated_at", "version")
+            },
             "key": f"HD-{row['number']}",
             "priority_name": Priority(row["priority"]).label,
             "requester": _person(row, "requester"),
@@ -204,7 +229,9 @@ def ticket_detail(*, user: User, ticket_id: int) -> Ticket:
     return ticket
 
 
-def ticket_events(*, ticket: Ticket, user: User, staff: bool, after: int | None, limit: int) -> tuple[list[TicketEvent], str | None]:
+def ticket_events(
+    *, ticket: Ticket, user: User, staff: bool, after: int | None, limit: int
+) -> tuple[list[TicketEvent], str | None]:
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not staff:
         events = events.filter(internal=False)

@@ -29,8 +29,9 @@ def _next_number() -> int:
     return (Ticket.objects.aggregate(top=Max("number"))["top"] or 0) + 1
 
 
-def ticket_log(*, ticket: Ticket, actor: User | None, kind: str, old=None, new=None, note: str = "",
-               internal: bool = False) -> TicketEvent:
+def ticket_log(
+    *, ticket: Ticket, actor: User | None, kind: str, old=None, new=None, note: str = "", internal: bool = False
+) -> TicketEvent:
     """Appends to the activity log. Other apps (comments, approvals) write their entries through this too."""
     return TicketEvent.objects.create(
         ticket=ticket, actor=actor, kind=kind, old=old, new=new, note=note, internal=internal
@@ -56,12 +57,23 @@ def _set_tags(ticket: Ticket, names: list[str]) -> None:
 
 
 @transaction.atomic
-def ticket_create(*, actor: User, title: str, description: str = "", priority: str = "normal",
-                  type: str = "incident", team_id: int | None = None, tags: list[str] | tuple = (),
-                  due_at: datetime | None = None) -> Ticket:
+def ticket_create(
+    *,
+    actor: User,
+    title: str,
+    description: str = "",
+    priority: str = "normal",
+    type: str = "incident",
+    team_id: int | None = None,
+    tags: list[str] | tuple = (),
+    due_at: datetime | None = None,
+) -> Ticket:
     if actor.role == Role.REQUESTER and (tags or due_at):
-        raise PermissionDenied("Only agents and admins can set tags or a due date.", code="field_not_editable",
-                               details={"fields": sorted(f for f, v in (("tags", tags), ("due_at", due_at)) if v)})
+        raise PermissionDenied(
+            "Only agents and admins can set tags or a due date.",
+            code="field_not_editable",
+            details={"fields": sorted(f for f, v in (("tags", tags), ("due_at", due_at)) if v)},
+        )
     ticket = Ticket.objects.create(
         number=_next_number(),
         title=title,
@@ -101,13 +113,19 @@ def ticket_update(*, actor: User, ticket_id: int, version: int, changes: dict) -
             raise PermissionDenied("Only the requester or staff can edit this ticket.", code="not_editable")
         forbidden = sorted(set(changes) - REQUESTER_EDITABLE)
         if forbidden:
-            raise PermissionDenied("Only agents and admins can change these fields.", code="field_not_editable",
-                                   details={"fields": forbidden})
+            raise PermissionDenied(
+                "Only agents and admins can change these fields.",
+                code="field_not_editable",
+                details={"fields": forbidden},
+            )
         if ticket.status not in REQUESTER_EDITABLE_STATUSES:
             raise Conflict("The ticket can no longer be edited by its requester.", code="ticket_locked")
     if version != ticket.version:
-        raise Conflict("Someone changed this ticket since you loaded it.", code="stale_version",
-                       details={"current_version": ticket.version})
+        raise Conflict(
+            "Someone changed this ticket since you loaded it.",
+            code="stale_version",
+            details={"current_version": ticket.version},
+        )
 
     old, new = {}, {}
     for field, value in changes.items():
@@ -175,19 +193,35 @@ def ticket_transition(*, actor: User, ticket_id: int, status: str, reason: str =
         ticket = access_ticket(actor, ticket_id, for_update=True)
     allowed = workflow.actors_for(ticket.status, status)
     if not allowed:
-        raise Conflict(f"A ticket can't move from {ticket.status} to {status}.", code="invalid_transition",
-                       details={"from": ticket.status, "to": status, "allowed": allowed_transitions(actor=actor, ticket=ticket)})
+        raise Conflict(
+            f"A ticket can't move from {ticket.status} to {status}.",
+            code="invalid_transition",
+            details={"from": ticket.status, "to": status, "allowed": allowed_transitions(actor=actor, ticket=ticket)},
+        )
     actors = _actors(actor, ticket, system)
     if not allowed & actors:
         if allowed == {workflow.SYSTEM}:
-            raise Conflict(f"Only the approval workflow moves a ticket to {status}.", code="approval_controlled",
-                           details={"from": ticket.status, "to": status})
-        raise PermissionDenied("You are not allowed to make this change.", code="transition_not_allowed",
-                               details={"from": ticket.status, "to": status})
+            raise Conflict(
+                f"Only the approval workflow moves a ticket to {status}.",
+                code="approval_controlled",
+                details={"from": ticket.status, "to": status},
+            )
+        raise PermissionDenied(
+            "You are not allowed to make this change.",
+            code="transition_not_allowed",
+            details={"from": ticket.status, "to": status},
+        )
     requester_only = actors & allowed == {workflow.REQUESTER}
-    if requester_only and ticket.status == Status.RESOLVED and status == Status.OPEN and not _reopen_window_open(ticket):
-        raise Conflict(f"Resolved tickets can be reopened for {settings.TICKET_REOPEN_WINDOW_DAYS} days only.",
-                       code="reopen_window_passed")
+    if (
+        requester_only
+        and ticket.status == Status.RESOLVED
+        and status == Status.OPEN
+        and not _reopen_window_open(ticket)
+    ):
+        raise Conflict(
+            f"Resolved tickets can be reopened for {settings.TICKET_REOPEN_WINDOW_DAYS} days only.",
+            code="reopen_window_passed",
+        )
 
     previous = ticket.status
     now = timezone.now()
@@ -260,8 +294,12 @@ def ticket_unwatch(*, actor: User, ticket_id: int) -> Ticket:
     audience = ticket_audience(ticket)
     ticket.watchers.remove(actor)
     ticket_log(ticket=ticket, actor=actor, kind="watcher_removed", old=actor.pk)
-    broadcast_on_commit("ticket.updated", {"ticket": ticket_payload(ticket), "actor_id": actor.pk},
-                        topics=ticket_topics(ticket.pk), audience=audience)
+    broadcast_on_commit(
+        "ticket.updated",
+        {"ticket": ticket_payload(ticket), "actor_id": actor.pk},
+        topics=ticket_topics(ticket.pk),
+        audience=audience,
+    )
     return ticket
 
 

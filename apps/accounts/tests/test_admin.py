@@ -70,8 +70,15 @@ def test_role_change_in_the_admin_takes_effect_in_the_api(staff_client, requeste
     assert page.status_code == 200
     form = page.context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None and name != "password"}
-    data.update(role=Role.AGENT, groups=[], user_permissions=[], last_login_0="", last_login_1="",
-                date_joined_0="2026-01-01", date_joined_1="00:00:00")
+    data.update(
+        role=Role.AGENT,
+        groups=[],
+        user_permissions=[],
+        last_login_0="",
+        last_login_1="",
+        date_joined_0="2026-01-01",
+        date_joined_1="00:00:00",
+    )
     data = {key: value for key, value in data.items() if key not in {"last_login", "date_joined"}}
     response = staff_client.post(f"/admin/accounts/user/{requester.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""

@@ -183,9 +183,7 @@ def test_last_used_at_is_written_at_most_once_a_minute(api, requester):
     assert ApiToken.objects.get(pk=created["id"]).last_used_at > first - timedelta(minutes=5)
 
 
-@pytest.mark.parametrize(
-    "forged", ["hd_", "hd_nope", "hd_deadbeef_wrongsecret", "hd_deadbeef_" + "x" * 43]
-)
+@pytest.mark.parametrize("forged", ["hd_", "hd_nope", "hd_deadbeef_wrongsecret", "hd_deadbeef_" + "x" * 43])
 def test_unknown_or_wrong_api_token_is_401(api, requester, forged):
     real = api(requester).post("users/me/tokens", {"name": "real"}).json()
     if forged.startswith("hd_deadbeef"):

@@ -32,7 +32,9 @@ def sent(monkeypatch):
     def recording(event, data, *, topics, audience=None):
         topics = list(topics)
         real(event, data, topics=topics, audience=audience)
-        transaction.on_commit(lambda: record.add({"event": event, "data": data, "topics": topics, "audience": audience}))
+        transaction.on_commit(
+            lambda: record.add({"event": event, "data": data, "topics": topics, "audience": audience})
+        )
 
     monkeypatch.setattr(approval_events, "broadcast_on_commit", recording)
     return record

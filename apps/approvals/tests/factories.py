@@ -12,10 +12,17 @@ def make_workflow(*steps: dict, name: str | None = None, **fields) -> ApprovalWo
     plus "rule" (default all), "quorum", "name"."""
     workflow = ApprovalWorkflow.objects.create(name=name or f"Workflow {next(_names)}", **fields)
     for order, spec in enumerate(steps, start=1):
-        kind = "users" if "users" in spec else "team" if "team" in spec else "team_lead" if "team_lead" in spec else "role"
+        kind = (
+            "users" if "users" in spec else "team" if "team" in spec else "team_lead" if "team_lead" in spec else "role"
+        )
         step = WorkflowStep.objects.create(
-            workflow=workflow, order=order, name=spec.get("name", f"Step {order}"), approver_kind=kind,
-            approver_team=spec.get("team"), approver_role=spec.get("role", ""), rule=spec.get("rule", "all"),
+            workflow=workflow,
+            order=order,
+            name=spec.get("name", f"Step {order}"),
+            approver_kind=kind,
+            approver_team=spec.get("team"),
+            approver_role=spec.get("role", ""),
+            rule=spec.get("rule", "all"),
             quorum=spec.get("quorum"),
         )
         if kind == "users":

@@ -26,10 +26,27 @@ def staff_client(admin_user):
 
 
 def workflow_form(name: str, **step) -> dict:
-    form = {"name": name, "description": "", "active": "on", "match_type": "", "match_team": "",
-            "steps-TOTAL_FORMS": "1", "steps-INITIAL_FORMS": "0", "steps-MIN_NUM_FORMS": "1", "steps-MAX_NUM_FORMS": "1000"}
-    defaults = {"order": "1", "name": "Manager", "approver_kind": "users", "approver_users": [], "approver_team": "",
-                "approver_role": "", "rule": "any", "quorum": ""}
+    form = {
+        "name": name,
+        "description": "",
+        "active": "on",
+        "match_type": "",
+        "match_team": "",
+        "steps-TOTAL_FORMS": "1",
+        "steps-INITIAL_FORMS": "0",
+        "steps-MIN_NUM_FORMS": "1",
+        "steps-MAX_NUM_FORMS": "1000",
+    }
+    defaults = {
+        "order": "1",
+        "name": "Manager",
+        "approver_kind": "users",
+        "approver_users": [],
+        "approver_team": "",
+        "approver_role": "",
+        "rule": "any",
+        "quorum": "",
+    }
     form.update({f"steps-0-{key}": value for key, value in {**defaults, **step}.items()})
     return form
 
@@ -39,7 +56,10 @@ def test_admin_adds_a_workflow_with_inline_steps(staff_client, approvers):
     assert response.status_code == 302, response.content.decode()[:2000]
     workflow = ApprovalWorkflow.objects.get(name="Hardware")
     step = workflow.steps.get()
-    assert (step.rule, sorted(step.approver_users.values_list("pk", flat=True))) == ("any", [approvers[0].pk, approvers[1].pk])
+    assert (step.rule, sorted(step.approver_users.values_list("pk", flat=True))) == (
+        "any",
+        [approvers[0].pk, approvers[1].pk],
+    )
     assert staff_client.get(f"/admin/approvals/approvalworkflow/{workflow.pk}/change/").status_code == 200
     assert staff_client.get("/admin/approvals/approvalworkflow/").status_code == 200
 
@@ -47,7 +67,9 @@ def test_admin_adds_a_workflow_with_inline_steps(staff_client, approvers):
 def test_admin_refuses_an_inconsistent_step(staff_client, approvers):
     no_team = staff_client.post(ADD_URL, workflow_form("Broken", approver_kind="team"))
     assert no_team.status_code == 200 and "Choose the team whose members approve." in no_team.content.decode()
-    too_many = staff_client.post(ADD_URL, workflow_form("Broken", approver_users=[approvers[0].pk], rule="quorum", quorum="2"))
+    too_many = staff_client.post(
+        ADD_URL, workflow_form("Broken", approver_users=[approvers[0].pk], rule="quorum", quorum="2")
+    )
     assert "The quorum is larger than the number of approvers." in too_many.content.decode()
     assert not ApprovalWorkflow.objects.exists()
 
@@ -59,8 +81,9 @@ def test_admin_lists_requests_and_cancels_them_through_the_service(staff_client,
     assert staff_client.get("/admin/approvals/approvalrequest/").status_code == 200
     assert staff_client.get(f"/admin/approvals/approvalrequest/{approval.pk}/change/").status_code == 200
     assert staff_client.get("/admin/approvals/delegation/").status_code == 200
-    response = staff_client.post("/admin/approvals/approvalrequest/",
-                                 {"action": "cancel", "_selected_action": [approval.pk]})
+    response = staff_client.post(
+        "/admin/approvals/approvalrequest/", {"action": "cancel", "_selected_action": [approval.pk]}
+    )
     assert response.status_code == 302
     assert ApprovalRequest.objects.get().state == "cancelled"
     assert Ticket.objects.get().status == "open"
@@ -71,6 +94,8 @@ def test_admin_site_cancel_still_obeys_the_service_rules(agent, requester, team,
     client = Client()
     client.force_login(clerk)
     workflow = make_workflow({"users": approvers})
-    approval = services.approval_start(actor=agent, ticket_id=make_ticket(requester, team=team).pk, workflow_id=workflow.pk)
+    approval = services.approval_start(
+        actor=agent, ticket_id=make_ticket(requester, team=team).pk, workflow_id=workflow.pk
+    )
     client.post("/admin/approvals/approvalrequest/", {"action": "cancel", "_selected_action": [approval.pk]})
     assert ApprovalRequest.objects.get().state == "pending"

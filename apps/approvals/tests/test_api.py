@@ -27,6 +27,7 @@ def running(agent, requester, team, approvers):
 
 # --- Starting -------------------------------------------------------------------------------
 
+
 def test_start_returns_the_request_and_the_ticket_shows_a_summary(api, agent, requester, team, approvers):
     workflow = make_workflow({"users": approvers[:2]}, {"users": approvers[2:], "rule": "any"}, name="Two steps")
     ticket = make_ticket(requester, team=team)
@@ -40,8 +41,13 @@ def test_start_returns_the_request_and_the_ticket_shows_a_summary(api, agent, re
     assert [d["approver"]["id"] for d in body["current_step"]["decisions"]] == sorted(a.pk for a in approvers[:2])
     detail = api(requester).get(f"tickets/{ticket.pk}").json()
     assert detail["status"] == "pending_approval"
-    assert detail["approval"] == {"id": body["id"], "state": "pending", "workflow": "Two steps", "current_step": 1,
-                                  "steps_total": 2}
+    assert detail["approval"] == {
+        "id": body["id"],
+        "state": "pending",
+        "workflow": "Two steps",
+        "current_step": 1,
+        "steps_total": 2,
+    }
 
 
 def test_start_errors(api, agent, requester, team, approvers, running):
@@ -67,12 +73,17 @@ def test_start_errors(api, agent, requester, team, approvers, running):
 
 # --- Deciding -------------------------------------------------------------------------------
 
+
 def test_decide_approve_and_reject_with_comment(api, running, approvers):
     first = api(approvers[0]).post(f"approvals/{running.pk}/decision", {"decision": "approve", "comment": "ok"})
     assert first.status_code == 200, first.json()
     [mine, theirs] = sorted(first.json()["current_step"]["decisions"], key=lambda d: d["approver"]["id"])
     assert (mine["decision"], mine["comment"], mine["decided_by"]["id"], mine["on_behalf_of"]) == (
-        "approve", "ok", approvers[0].pk, None)
+        "approve",
+        "ok",
+        approvers[0].pk,
+        None,
+    )
     assert theirs["decision"] is None and theirs["decided_at"] is None
     second = api(approvers[1]).post(f"approvals/{running.pk}/decision", {"decision": "reject", "comment": "No budget"})
     assert second.status_code == 200
@@ -139,13 +150,19 @@ def test_approver_sees_the_ticket_and_detail(api, running, approvers):
     detail = api(approvers[0]).get(f"approvals/{running.pk}")
     assert detail.status_code == 200
     assert detail.json()["awaiting_decision_for"] == [
-        {"id": approvers[0].pk, "email": approvers[0].email, "name": approvers[0].display_name,
-         "username": approvers[0].username, "role": "requester"}
+        {
+            "id": approvers[0].pk,
+            "email": approvers[0].email,
+            "name": approvers[0].display_name,
+            "username": approvers[0].username,
+            "role": "requester",
+        }
     ]
     assert api(approvers[0]).get(f"tickets/{running.ticket_id}").status_code == 200
 
 
 # --- Delegation -----------------------------------------------------------------------------
+
 
 def test_delegate_inbox_and_decision_on_behalf(api, running, approvers):
     stand_in = make_user(Role.REQUESTER)
@@ -179,12 +196,20 @@ def test_delegate_outside_the_window_is_refused(api, team, running, approvers):
 def test_delegation_crud(api, approvers):
     me, other = approvers[0], approvers[1]
     now = timezone.now()
-    body = {"delegate_id": other.pk, "starts_at": now.isoformat(), "ends_at": (now + timedelta(days=7)).isoformat(),
-            "note": "Vacation"}
+    body = {
+        "delegate_id": other.pk,
+        "starts_at": now.isoformat(),
+        "ends_at": (now + timedelta(days=7)).isoformat(),
+        "note": "Vacation",
+    }
     created = api(me).post("approvals/delegations", body)
     assert created.status_code == 201, created.json()
     delegation = created.json()
-    assert (delegation["delegate"]["id"], delegation["delegator"]["id"], delegation["active"]) == (other.pk, me.pk, True)
+    assert (delegation["delegate"]["id"], delegation["delegator"]["id"], delegation["active"]) == (
+        other.pk,
+        me.pk,
+        True,
+    )
     assert [d["id"] for d in api(me).get("approvals/delegations").json()] == [delegation["id"]]
     assert [d["id"] for d in api(other).get("approvals/delegations", {"received": "true"}).json()] == [delegation["id"]]
     assert api(other).get("approvals/delegations").json() == []
@@ -209,6 +234,7 @@ def test_delegation_crud(api, approvers):
 
 # --- Workflows ------------------------------------------------------------------------------
 
+
 def test_admin_creates_lists_and_edits_workflows(api, admin_user, agent, requester, approvers):
     finance = make_team("Finance")
     body = {
@@ -216,7 +242,12 @@ def test_admin_creates_lists_and_edits_workflows(api, admin_user, agent, request
         "description": "Two signatures",
         "match_type": "service_request",
         "steps": [
-            {"name": "Manager", "approver_kind": "users", "approver_ids": [approvers[0].pk, approvers[1].pk], "rule": "any"},
+            {
+                "name": "Manager",
+                "approver_kind": "users",
+                "approver_ids": [approvers[0].pk, approvers[1].pk],
+                "rule": "any",
+            },
             {"name": "Finance", "approver_kind": "team", "team_id": finance.pk, "rule": "quorum", "quorum": 2},
             {"name": "Lead", "approver_kind": "team_lead"},
         ],
@@ -225,14 +256,20 @@ def test_admin_creates_lists_and_edits_workflows(api, admin_user, agent, request
     assert created.status_code == 201, created.json()
     workflow = created.json()
     assert [(s["order"], s["approver_kind"], s["rule"]) for s in workflow["steps"]] == [
-        (1, "users", "any"), (2, "team", "quorum"), (3, "team_lead", "all")]
+        (1, "users", "any"),
+        (2, "team", "quorum"),
+        (3, "team_lead", "all"),
+    ]
     assert workflow["steps"][1]["team"] == {"id": finance.pk, "name": "Finance"}
     assert workflow["match_type"] == "service_request" and workflow["allow_self_service"] is False
 
-    patched = api(admin_user).patch(f"approvals/workflows/{workflow['id']}", {
-        "allow_self_service": True,
-        "steps": [{"name": "Only", "approver_kind": "role", "role": "admin", "rule": "any"}],
-    })
+    patched = api(admin_user).patch(
+        f"approvals/workflows/{workflow['id']}",
+        {
+            "allow_self_service": True,
+            "steps": [{"name": "Only", "approver_kind": "role", "role": "admin", "rule": "any"}],
+        },
+    )
     assert patched.status_code == 200, patched.json()
     assert [s["name"] for s in patched.json()["steps"]] == ["Only"] and patched.json()["allow_self_service"] is True
 
@@ -309,6 +346,7 @@ def test_workflow_writes_are_admin_only_and_validated(api, admin_user, agent, ap
 
 # --- Inbox ----------------------------------------------------------------------------------
 
+
 def _pending_for(approver, count, *, agent, team):
     workflow = make_workflow({"users": [approver, make_user()], "rule": "all"}, {"users": [make_user()]})
     for _ in range(count):
@@ -341,7 +379,9 @@ def test_inbox_pages_and_filters(api, agent, team, approvers):
     _pending_for(approver, 3, agent=agent, team=team)
     client = api(approver)
     first = client.get("approvals", {"state": "pending", "mine": "true", "limit": 2}).json()
-    second = client.get("approvals", {"state": "pending", "mine": "true", "limit": 2, "cursor": first["next_cursor"]}).json()
+    second = client.get(
+        "approvals", {"state": "pending", "mine": "true", "limit": 2, "cursor": first["next_cursor"]}
+    ).json()
     ids = [item["id"] for item in first["items"] + second["items"]]
     assert len(ids) == len(set(ids)) == 3 and second["next_cursor"] is None
     assert ids == sorted(ids, reverse=True)
@@ -360,14 +400,20 @@ def test_cancel_takes_an_optional_body(api, agent, running):
     wrong = client.post(f"approvals/{running.pk}/cancel", {"reason": 42})
     assert wrong.status_code == 422 and "reason" in wrong.json()["details"]["fields"]
     # What the SPA's cancel button sends: no body at all.
-    empty = client._client.post(f"/api/v1/approvals/{running.pk}/cancel", "", content_type="application/json",
-                                HTTP_AUTHORIZATION=f"Bearer {client.token}")
+    empty = client._client.post(
+        f"/api/v1/approvals/{running.pk}/cancel",
+        "",
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {client.token}",
+    )
     assert empty.status_code == 200 and empty.json()["state"] == "cancelled"
 
 
 def test_delegation_times_need_a_timezone(api, approvers):
-    response = api(approvers[0]).post("approvals/delegations", {
-        "delegate_id": approvers[1].pk, "starts_at": "2026-01-01T08:00:00", "ends_at": "2099-01-01T08:00:00"})
+    response = api(approvers[0]).post(
+        "approvals/delegations",
+        {"delegate_id": approvers[1].pk, "starts_at": "2026-01-01T08:00:00", "ends_at": "2099-01-01T08:00:00"},
+    )
     assert response.status_code == 422
     assert set(response.json()["details"]["fields"]) == {"starts_at", "ends_at"}
 

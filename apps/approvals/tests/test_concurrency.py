@@ -24,8 +24,10 @@ def test_ten_approvers_on_an_any_step_advance_it_exactly_once(agent, requester, 
     approval = services.approval_start(actor=agent, ticket_id=ticket.pk, workflow_id=workflow.pk)
     before = len(sent.of("approval.requested"))
 
-    calls = [lambda user=user: ApiClient(user).post(f"approvals/{approval.pk}/decision", {"decision": "approve"})
-             for user in deciders]
+    calls = [
+        lambda user=user: ApiClient(user).post(f"approvals/{approval.pk}/decision", {"decision": "approve"})
+        for user in deciders
+    ]
     responses = run_concurrently(calls)
 
     statuses = sorted(response.status_code for response in responses)
@@ -35,7 +37,9 @@ def test_ten_approvers_on_an_any_step_advance_it_exactly_once(agent, requester, 
     approval.refresh_from_db()
     assert approval.current_step == 2
     assert list(RequestStep.objects.filter(request=approval).order_by("order").values_list("state", flat=True)) == [
-        "approved", "pending"]
+        "approved",
+        "pending",
+    ]
     # One approval.requested for the opened step, reaching each next-step approver once.
     opened = sent.of("approval.requested")[before:]
     assert len(opened) == 1
@@ -65,10 +69,12 @@ def test_last_two_approvals_of_an_all_step_finish_the_request_once(agent, reques
     for user in approvers[:2]:
         services.approval_decide(actor=user, approval_id=approval.pk, decision="approve")
 
-    results = run_concurrently([
-        lambda user=user: services.approval_decide(actor=user, approval_id=approval.pk, decision="approve")
-        for user in approvers[2:]
-    ])
+    results = run_concurrently(
+        [
+            lambda user=user: services.approval_decide(actor=user, approval_id=approval.pk, decision="approve")
+            for user in approvers[2:]
+        ]
+    )
 
     assert not [r for r in results if isinstance(r, Exception)], results
     approval.refresh_from_db()
@@ -83,10 +89,14 @@ def test_approve_and_reject_racing_leave_one_consistent_outcome(agent, requester
     ticket = make_ticket(requester, team=team)
     approval = services.approval_start(actor=agent, ticket_id=ticket.pk, workflow_id=workflow.pk)
 
-    results = run_concurrently([
-        lambda: services.approval_decide(actor=approvers[0], approval_id=approval.pk, decision="approve"),
-        lambda: services.approval_decide(actor=approvers[1], approval_id=approval.pk, decision="reject", comment="No"),
-    ])
+    results = run_concurrently(
+        [
+            lambda: services.approval_decide(actor=approvers[0], approval_id=approval.pk, decision="approve"),
+            lambda: services.approval_decide(
+                actor=approvers[1], approval_id=approval.pk, decision="reject", comment="No"
+            ),
+        ]
+    )
 
     losers = [r for r in results if isinstance(r, Exception)]
     assert len(losers) == 1 and isinstance(losers[0], Conflict) and losers[0].code == "approval_not_pending"
@@ -110,10 +120,12 @@ def test_cancel_racing_a_decision_never_leaves_a_half_state(agent, requester, te
     ticket = make_ticket(requester, team=team)
     approval = services.approval_start(actor=agent, ticket_id=ticket.pk, workflow_id=workflow.pk)
 
-    results = run_concurrently([
-        lambda: services.approval_decide(actor=approvers[0], approval_id=approval.pk, decision="approve"),
-        lambda: services.approval_cancel(actor=requester, approval_id=approval.pk),
-    ])
+    results = run_concurrently(
+        [
+            lambda: services.approval_decide(actor=approvers[0], approval_id=approval.pk, decision="approve"),
+            lambda: services.approval_cancel(actor=requester, approval_id=approval.pk),
+        ]
+    )
 
     assert len([r for r in results if isinstance(r, Conflict)]) == 1
     approval.refresh_from_db()

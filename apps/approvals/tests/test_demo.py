@@ -1,9 +1,9 @@
 import pytest
 from django.core.management import call_command
 
+from apps.accounts.models import User
 from apps.approvals.models import ApprovalRequest, ApprovalWorkflow
 from apps.approvals.selectors import awaiting_decision_of
-from apps.accounts.models import User
 
 pytestmark = pytest.mark.django_db
 

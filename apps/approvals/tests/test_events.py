@@ -24,17 +24,26 @@ def approval_frames(frames):
 
 
 async def test_step_opening_reaches_approvers_and_delegates_and_decisions_reach_the_requester(agent, requester, team):
-    approver, stand_in, bystander = await database_sync_to_async(lambda: [make_user(Role.REQUESTER) for _ in range(3)])()
+    approver, stand_in, bystander = await database_sync_to_async(
+        lambda: [make_user(Role.REQUESTER) for _ in range(3)]
+    )()
     await database_sync_to_async(make_delegation)(approver, stand_in)
     workflow = await database_sync_to_async(make_workflow)({"users": [approver], "rule": "any"})
     ticket = await database_sync_to_async(make_ticket)(requester, team=team, status="open")
 
     sockets = {}
-    for name, user in (("approver", approver), ("stand_in", stand_in), ("bystander", bystander), ("requester", requester)):
+    for name, user in (
+        ("approver", approver),
+        ("stand_in", stand_in),
+        ("bystander", bystander),
+        ("requester", requester),
+    ):
         sockets[name], _ = await ws_authenticated(user)
     assert (await ws_subscribe(sockets["requester"], f"ticket:{ticket.pk}"))["type"] == "subscribed"
 
-    approval = await database_sync_to_async(services.approval_start)(actor=agent, ticket_id=ticket.pk, workflow_id=workflow.pk)
+    approval = await database_sync_to_async(services.approval_start)(
+        actor=agent, ticket_id=ticket.pk, workflow_id=workflow.pk
+    )
     assert approval_frames(await ws_events(sockets["approver"])) == [(f"user:{approver.pk}", "approval.requested")]
     assert approval_frames(await ws_events(sockets["stand_in"])) == [(f"user:{stand_in.pk}", "approval.requested")]
     assert approval_frames(await ws_events(sockets["bystander"])) == []
@@ -42,8 +51,10 @@ async def test_step_opening_reaches_approvers_and_delegates_and_decisions_reach_
 
     await database_sync_to_async(services.approval_decide)(actor=approver, approval_id=approval.pk, decision="approve")
     frames = await ws_events(sockets["requester"])
-    assert sorted(approval_frames(frames)) == [(f"ticket:{ticket.pk}", "approval.decided"),
-                                                (f"user:{requester.pk}", "approval.decided")]
+    assert sorted(approval_frames(frames)) == [
+        (f"ticket:{ticket.pk}", "approval.decided"),
+        (f"user:{requester.pk}", "approval.decided"),
+    ]
     decided = next(f for f in frames if f.get("event") == "approval.decided")
     assert decided["data"]["approval"]["state"] == "approved"
     assert decided["data"]["decision"]["decided_by_id"] == approver.pk

@@ -58,7 +58,11 @@ def test_approver_user_ids_lists_approvers_and_current_delegates(setup, approver
 def test_latest_approval_summary(setup, agent, requester, team):
     ticket, approval = setup
     assert selectors.latest_approval_summary(ticket.pk) == {
-        "id": approval.pk, "state": "pending", "workflow": "Access request", "current_step": 1, "steps_total": 2,
+        "id": approval.pk,
+        "state": "pending",
+        "workflow": "Access request",
+        "current_step": 1,
+        "steps_total": 2,
     }
     services.approval_cancel(actor=agent, approval_id=approval.pk)
     assert selectors.latest_approval_summary(ticket.pk)["state"] == "cancelled"

@@ -36,7 +36,10 @@ def test_two_step_all_then_any_is_approved_end_to_end(agent, requester, team, ap
     approval = services.approval_start(actor=agent, ticket_id=ticket.pk, workflow_id=workflow.pk)
     assert status_of(ticket) == "pending_approval"
     assert (approval.current_step, step_states(approval)) == (1, ["pending", "waiting"])
-    assert sorted(t for e in sent.of("approval.requested") for t in e["topics"]) == [f"user:{first.pk}", f"user:{second.pk}"]
+    assert sorted(t for e in sent.of("approval.requested") for t in e["topics"]) == [
+        f"user:{first.pk}",
+        f"user:{second.pk}",
+    ]
 
     decide(first, approval)
     approval.refresh_from_db()
@@ -51,13 +54,22 @@ def test_two_step_all_then_any_is_approved_end_to_end(agent, requester, team, ap
 
     decide(third, approval, comment="Fine by me")
     approval.refresh_from_db()
-    assert (approval.state, approval.current_step, step_states(approval)) == ("approved", None, ["approved", "approved"])
+    assert (approval.state, approval.current_step, step_states(approval)) == (
+        "approved",
+        None,
+        ["approved", "approved"],
+    )
     assert approval.finished_at is not None
     assert status_of(ticket) == "approved"
 
     log = list(TicketEvent.objects.filter(ticket=ticket).values_list("kind", "old", "new"))
     assert [kind for kind, _, _ in log] == [
-        "status_changed", "approval_requested", "approval_decided", "approval_decided", "status_changed", "approval_decided",
+        "status_changed",
+        "approval_requested",
+        "approval_decided",
+        "approval_decided",
+        "status_changed",
+        "approval_decided",
     ]
     assert log[0][1:] == ("open", "pending_approval") and log[4][1:] == ("pending_approval", "approved")
     decided = sent.of("approval.decided")
@@ -105,7 +117,11 @@ def test_cancel_returns_the_ticket_to_open(agent, requester, team, approvers, se
 
     services.approval_cancel(actor=requester, approval_id=approval.pk, reason="Not needed any more")
     approval.refresh_from_db()
-    assert (approval.state, approval.cancelled_by_id, step_states(approval)) == ("cancelled", requester.pk, ["skipped", "skipped"])
+    assert (approval.state, approval.cancelled_by_id, step_states(approval)) == (
+        "cancelled",
+        requester.pk,
+        ["skipped", "skipped"],
+    )
     assert status_of(ticket) == "open"
     assert TicketEvent.objects.filter(ticket=ticket, kind="approval_cancelled").count() == 1
     [cancelled] = sent.of("approval.cancelled")
@@ -161,15 +177,22 @@ def test_team_and_team_lead_and_role_resolve_when_the_request_starts(agent, requ
     ticket = make_ticket(requester, team=desk)
     approval = services.approval_start(actor=agent, ticket_id=ticket.pk, workflow_id=workflow.pk)
 
-    slots = {order: set(StepApprover.objects.filter(step__request=approval, step__order=order).values_list("user_id", flat=True))
-             for order in (1, 2, 3)}
+    slots = {
+        order: set(
+            StepApprover.objects.filter(step__request=approval, step__order=order).values_list("user_id", flat=True)
+        )
+        for order in (1, 2, 3)
+    }
     # The requester is a Finance member but never approves their own ticket.
     assert slots[1] == set(finance.members.exclude(pk=requester.pk).values_list("pk", flat=True))
     assert slots[2] == {lead.pk}
     assert slots[3] == {admin_user.pk}
     # A later team change does not touch the snapshot.
     finance.members.add(make_user())
-    assert set(StepApprover.objects.filter(step__request=approval, step__order=1).values_list("user_id", flat=True)) == slots[1]
+    assert (
+        set(StepApprover.objects.filter(step__request=approval, step__order=1).values_list("user_id", flat=True))
+        == slots[1]
+    )
 
 
 def test_start_refusals(agent, requester, team, approvers):
@@ -241,7 +264,11 @@ def test_delegate_decides_on_behalf_within_the_window_only(agent, requester, tea
 
     decide(stand_in, approval, comment="On leave cover")
     recorded = ApprovalDecision.objects.get()
-    assert (recorded.approver_id, recorded.decided_by_id, recorded.on_behalf_of_id) == (approvers[0].pk, stand_in.pk, approvers[0].pk)
+    assert (recorded.approver_id, recorded.decided_by_id, recorded.on_behalf_of_id) == (
+        approvers[0].pk,
+        stand_in.pk,
+        approvers[0].pk,
+    )
     assert TicketEvent.objects.get(kind="approval_decided").new["on_behalf_of"] == approvers[0].pk
 
     with pytest.raises(PermissionDenied) as expired:

@@ -6,37 +6,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('comments', '0001_initial'),
-        ('tickets', '0002_postgres_number_sequence_and_search'),
+        ("comments", "0001_initial"),
+        ("tickets", "0002_postgres_number_sequence_and_search"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('internal', models.BooleanField(default=False)),
-                ('key', models.CharField(editable=False, max_length=100, unique=True)),
-                ('storage', models.CharField(editable=False, help_text='Adapter the object was stored with.', max_length=10)),
-                ('filename', models.CharField(max_length=255)),
-                ('content_type', models.CharField(max_length=127)),
-                ('size', models.PositiveBigIntegerField(help_text='Declared size in bytes; verified on completion.')),
-                ('status', models.CharField(choices=[('pending', 'Pending upload'), ('available', 'Available'), ('rejected', 'Rejected')], default='pending', max_length=10)),
-                ('rejection_reason', models.CharField(blank=True, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('comment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='comments.comment')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='tickets.ticket')),
-                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='attachments', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("internal", models.BooleanField(default=False)),
+                ("key", models.CharField(editable=False, max_length=100, unique=True)),
+                (
+                    "storage",
+                    models.CharField(editable=False, help_text="Adapter the object was stored with.", max_length=10),
+                ),
+                ("filename", models.CharField(max_length=255)),
+                ("content_type", models.CharField(max_length=127)),
+                ("size", models.PositiveBigIntegerField(help_text="Declared size in bytes; verified on completion.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("pending", "Pending upload"), ("available", "Available"), ("rejected", "Rejected")],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("rejection_reason", models.CharField(blank=True, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "comment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="comments.comment",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attachments", to="tickets.ticket"
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="attachments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'indexes': [models.Index(fields=['ticket', 'status', 'id'], name='attachment_ticket_status'), models.Index(fields=['status', 'created_at'], name='attachment_status_created')],
+                "ordering": ["created_at", "id"],
+                "indexes": [
+                    models.Index(fields=["ticket", "status", "id"], name="attachment_ticket_status"),
+                    models.Index(fields=["status", "created_at"], name="attachment_status_created"),
+                ],
             },
         ),
     ]

@@ -43,8 +43,9 @@ def resolve_upload_method(configured: str, endpoint_url: str) -> str:
 class S3AttachmentStorage:
     name = "s3"
 
-    def __init__(self, *, bucket: str, endpoint_url: str, access_key: str, secret_key: str, region: str,
-                 upload_method: str):
+    def __init__(
+        self, *, bucket: str, endpoint_url: str, access_key: str, secret_key: str, region: str, upload_method: str
+    ):
         self.bucket = bucket
         self.upload_method = resolve_upload_method(upload_method, endpoint_url)
         self.storage = S3Storage(
@@ -88,8 +89,12 @@ class S3AttachmentStorage:
         # Both headers become signed headers: storage refuses any other type or length.
         url = self.client.generate_presigned_url(
             "put_object",
-            Params={"Bucket": self.bucket, "Key": file.key, "ContentType": file.content_type,
-                    "ContentLength": file.size},
+            Params={
+                "Bucket": self.bucket,
+                "Key": file.key,
+                "ContentType": file.content_type,
+                "ContentLength": file.size,
+            },
             ExpiresIn=expires_in,
             HttpMethod="PUT",
         )

@@ -15,8 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 def upload_file(api, user, ticket, data=PDF, content_type="application/pdf", **extra) -> dict:
-    started = api(user).post(f"tickets/{ticket.pk}/attachments",
-                             {"filename": "f.pdf", "content_type": content_type, "size": len(data), **extra})
+    started = api(user).post(
+        f"tickets/{ticket.pk}/attachments",
+        {"filename": "f.pdf", "content_type": content_type, "size": len(data), **extra},
+    )
     assert started.status_code == 201, started.json()
     upload = started.json()["upload"]
     stored = Client().generic("PUT", upload["url"], data=data, content_type=upload["headers"]["Content-Type"])
@@ -27,7 +29,7 @@ def upload_file(api, user, ticket, data=PDF, content_type="application/pdf", **e
 
 
 @pytest.mark.parametrize(
-    "payload, field",
+    ("payload", "field"),
     [
         ({"filename": "x.exe", "content_type": "application/x-msdownload", "size": 10}, "content_type"),
         ({"filename": "x.html", "content_type": "text/html", "size": 10}, "content_type"),
@@ -51,27 +53,45 @@ def test_bad_intents_are_422_with_fields(api, requester, ticket, local_storage, 
 def test_limits_come_from_settings(api, settings, requester, ticket, local_storage):
     settings.ATTACHMENT_MAX_BYTES = 100
     settings.ATTACHMENT_ALLOWED_TYPES = ["image/png"]
-    assert api(requester).post(f"tickets/{ticket.pk}/attachments",
-                               {"filename": "a.png", "content_type": "image/png", "size": 101}).status_code == 422
-    assert api(requester).post(f"tickets/{ticket.pk}/attachments",
-                               {"filename": "a.pdf", "content_type": "application/pdf", "size": 10}).status_code == 422
-    assert api(requester).post(f"tickets/{ticket.pk}/attachments",
-                               {"filename": "a.png", "content_type": "image/png", "size": 100}).status_code == 201
+    assert (
+        api(requester)
+        .post(f"tickets/{ticket.pk}/attachments", {"filename": "a.png", "content_type": "image/png", "size": 101})
+        .status_code
+        == 422
+    )
+    assert (
+        api(requester)
+        .post(f"tickets/{ticket.pk}/attachments", {"filename": "a.pdf", "content_type": "application/pdf", "size": 10})
+        .status_code
+        == 422
+    )
+    assert (
+        api(requester)
+        .post(f"tickets/{ticket.pk}/attachments", {"filename": "a.png", "content_type": "image/png", "size": 100})
+        .status_code
+        == 201
+    )
 
 
 def test_cannot_attach_to_a_ticket_one_cannot_see(api, ticket, local_storage):
     stranger = make_user(Role.REQUESTER)
-    response = api(stranger).post(f"tickets/{ticket.pk}/attachments",
-                                  {"filename": "a.pdf", "content_type": "application/pdf", "size": 10})
+    response = api(stranger).post(
+        f"tickets/{ticket.pk}/attachments", {"filename": "a.pdf", "content_type": "application/pdf", "size": 10}
+    )
     assert response.status_code == 404
     assert not Attachment.objects.exists()
 
 
 def test_files_of_an_internal_note_are_invisible_to_the_requester(api, requester, agent, ticket, local_storage):
     note = comment_create(actor=agent, ticket_id=ticket.pk, body="logs attached", internal=True)
-    pending = api(agent).post(f"tickets/{ticket.pk}/attachments",
-                              {"filename": "log.pdf", "content_type": "application/pdf", "size": len(PDF),
-                               "comment_id": note.pk}).json()
+    pending = (
+        api(agent)
+        .post(
+            f"tickets/{ticket.pk}/attachments",
+            {"filename": "log.pdf", "content_type": "application/pdf", "size": len(PDF), "comment_id": note.pk},
+        )
+        .json()
+    )
     assert pending["attachment"]["internal"] is True
     attachment_id = pending["attachment"]["id"]
     # Before completion: not even its uploader's peers can touch it.
@@ -94,9 +114,10 @@ def test_files_of_an_internal_note_are_invisible_to_the_requester(api, requester
 
 def test_files_attach_only_to_ones_own_comment_on_that_ticket(api, requester, agent, ticket, local_storage):
     theirs = comment_create(actor=agent, ticket_id=ticket.pk, body="hi")
-    response = api(requester).post(f"tickets/{ticket.pk}/attachments",
-                                   {"filename": "a.pdf", "content_type": "application/pdf", "size": 10,
-                                    "comment_id": theirs.pk})
+    response = api(requester).post(
+        f"tickets/{ticket.pk}/attachments",
+        {"filename": "a.pdf", "content_type": "application/pdf", "size": 10, "comment_id": theirs.pk},
+    )
     assert response.status_code == 422
     assert "comment_id" in response.json()["details"]["fields"]
 
@@ -109,8 +130,9 @@ def test_comment_carries_its_files(api, requester, ticket, local_storage):
     assert [a["id"] for a in listed[0]["attachments"]] == [attachment["id"]]
 
 
-def test_deleting_a_comment_deletes_its_files(api, requester, ticket, local_storage,
-                                             django_capture_on_commit_callbacks):
+def test_deleting_a_comment_deletes_its_files(
+    api, requester, ticket, local_storage, django_capture_on_commit_callbacks
+):
     comment = comment_create(actor=requester, ticket_id=ticket.pk, body="see screenshot")
     attachment = upload_file(api, requester, ticket, data=PNG, content_type="image/png", comment_id=comment.pk)
     key = Attachment.objects.get(pk=attachment["id"]).key
@@ -121,8 +143,11 @@ def test_deleting_a_comment_deletes_its_files(api, requester, ticket, local_stor
 
 
 def test_only_the_uploader_completes(api, requester, agent, ticket, local_storage):
-    started = api(requester).post(f"tickets/{ticket.pk}/attachments",
-                                  {"filename": "a.pdf", "content_type": "application/pdf", "size": 10}).json()
+    started = (
+        api(requester)
+        .post(f"tickets/{ticket.pk}/attachments", {"filename": "a.pdf", "content_type": "application/pdf", "size": 10})
+        .json()
+    )
     # A pending upload is the uploader's own business: others don't see it at all.
     assert api(agent).post(f"attachments/{started['attachment']['id']}/complete").status_code == 404
 
@@ -134,8 +159,9 @@ def test_complete_is_idempotent_once_available(api, requester, ticket, local_sto
     assert TicketEvent.objects.filter(kind="attachment_added").count() == 1
 
 
-def test_delete_by_uploader_or_admin_only(api, requester, agent, admin_user, ticket, local_storage,
-                                         django_capture_on_commit_callbacks):
+def test_delete_by_uploader_or_admin_only(
+    api, requester, agent, admin_user, ticket, local_storage, django_capture_on_commit_callbacks
+):
     first = upload_file(api, requester, ticket)
     second = upload_file(api, requester, ticket)
     key = Attachment.objects.get(pk=first["id"]).key
@@ -146,14 +172,24 @@ def test_delete_by_uploader_or_admin_only(api, requester, agent, admin_user, tic
     assert get_storage().stat(key) is None
     assert api(admin_user).delete(f"attachments/{second['id']}").status_code == 204
     assert list(TicketEvent.objects.filter(kind="attachment_deleted").values_list("old__filename", flat=True)) == [
-        "f.pdf", "f.pdf"]
+        "f.pdf",
+        "f.pdf",
+    ]
 
 
 def test_list_query_count_does_not_grow(api, requester, ticket, local_storage):
     def add(count):
         Attachment.objects.bulk_create(
-            Attachment(ticket=ticket, uploaded_by=make_user(), key=f"attachments/{i:032x}{count}", storage="local",
-                       filename=f"{i}.pdf", content_type="application/pdf", size=1, status=AttachmentStatus.AVAILABLE)
+            Attachment(
+                ticket=ticket,
+                uploaded_by=make_user(),
+                key=f"attachments/{i:032x}{count}",
+                storage="local",
+                filename=f"{i}.pdf",
+                content_type="application/pdf",
+                size=1,
+                status=AttachmentStatus.AVAILABLE,
+            )
             for i in range(count)
         )
 

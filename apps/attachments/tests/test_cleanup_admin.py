@@ -18,8 +18,14 @@ pytestmark = pytest.mark.django_db
 
 def make_attachment(ticket, user, status, age: timedelta, stored: bool = True) -> Attachment:
     attachment = Attachment.objects.create(
-        ticket=ticket, uploaded_by=user, key=f"attachments/{Attachment.objects.count() + 1:032x}", storage="local",
-        filename="a.pdf", content_type="application/pdf", size=len(PDF), status=status,
+        ticket=ticket,
+        uploaded_by=user,
+        key=f"attachments/{Attachment.objects.count() + 1:032x}",
+        storage="local",
+        filename="a.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        status=status,
     )
     Attachment.objects.filter(pk=attachment.pk).update(created_at=timezone.now() - age)
     if stored:
@@ -105,12 +111,14 @@ def test_admin_lists_attachments_with_status_and_size(admin_client, requester, t
     assert b"available" in page.content.lower() and f"{len(PDF)}".encode() in page.content
 
 
-def test_admin_deletes_attachments_through_the_service(admin_client, requester, ticket, local_storage,
-                                                       django_capture_on_commit_callbacks):
+def test_admin_deletes_attachments_through_the_service(
+    admin_client, requester, ticket, local_storage, django_capture_on_commit_callbacks
+):
     attachment = make_attachment(ticket, requester, AttachmentStatus.AVAILABLE, timedelta(0))
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post("/admin/attachments/attachment/",
-                                     {"action": "delete_through_service", "_selected_action": [attachment.pk]})
+        response = admin_client.post(
+            "/admin/attachments/attachment/", {"action": "delete_through_service", "_selected_action": [attachment.pk]}
+        )
     assert response.status_code == 302
     assert not Attachment.objects.exists()
     assert get_storage().stat(attachment.key) is None

@@ -19,8 +19,13 @@ def in_memory_layer(settings):
 
 def uploaded(actor, ticket, comment=None):
     attachment, _ = services.attachment_create(
-        actor=actor, ticket_id=ticket.pk, filename="r.pdf", content_type="application/pdf", size=len(PDF),
-        comment_id=comment.pk if comment else None, absolute_url=lambda path: f"http://testserver{path}",
+        actor=actor,
+        ticket_id=ticket.pk,
+        filename="r.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
+        comment_id=comment.pk if comment else None,
+        absolute_url=lambda path: f"http://testserver{path}",
     )
     get_storage().write(attachment.key, PDF, "application/pdf")
     return attachment
@@ -56,7 +61,11 @@ def test_files_of_internal_notes_are_announced_to_staff_only(requester, agent, t
 def test_a_rejected_upload_announces_nothing(requester, ticket, local_storage):
     recorder = EventRecorder(f"ticket:{ticket.pk}")
     attachment, _ = services.attachment_create(
-        actor=requester, ticket_id=ticket.pk, filename="r.pdf", content_type="application/pdf", size=3,
+        actor=requester,
+        ticket_id=ticket.pk,
+        filename="r.pdf",
+        content_type="application/pdf",
+        size=3,
         absolute_url=lambda path: path,
     )
     with pytest.raises(services.UploadRejected):

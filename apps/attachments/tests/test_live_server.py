@@ -30,12 +30,21 @@ def server(request):
         endpoint = request.getfixturevalue("s3_endpoint")
         import boto3
 
-        s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test",
-                          region_name="us-east-1")
+        s3 = boto3.client(
+            "s3", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1"
+        )
         if "live-server" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
             s3.create_bucket(Bucket="live-server")
-        env.update({"ATTACHMENTS_STORAGE": "s3", "R2_BUCKET_NAME": "live-server", "S3_ENDPOINT_URL": endpoint,
-                    "R2_ACCESS_KEY_ID": "test", "R2_SECRET_ACCESS_KEY": "test", "S3_UPLOAD_METHOD": "post"})
+        env.update(
+            {
+                "ATTACHMENTS_STORAGE": "s3",
+                "R2_BUCKET_NAME": "live-server",
+                "S3_ENDPOINT_URL": endpoint,
+                "R2_ACCESS_KEY_ID": "test",
+                "R2_SECRET_ACCESS_KEY": "test",
+                "S3_UPLOAD_METHOD": "post",
+            }
+        )
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo")
     with running_server(env) as base_url:
@@ -50,8 +59,10 @@ def test_upload_complete_download_through_the_running_app(server):
 
         sign_in(client, "requester@example.com")
         ticket = client.post("/api/v1/tickets", json={"title": "Screenshot of the error"}).json()
-        started = client.post(f"/api/v1/tickets/{ticket['id']}/attachments",
-                              json={"filename": "error.png", "content_type": "image/png", "size": len(PNG)})
+        started = client.post(
+            f"/api/v1/tickets/{ticket['id']}/attachments",
+            json={"filename": "error.png", "content_type": "image/png", "size": len(PNG)},
+        )
         assert started.status_code == 201, started.text
         upload = started.json()["upload"]
         assert upload["method"] == ("PUT" if storage == "local" else "POST")

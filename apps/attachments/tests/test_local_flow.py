@@ -31,11 +31,14 @@ def stored_files(directory) -> list[str]:
 
 
 def test_put_complete_download(api, requester, ticket, local_storage):
-    started = intent(api, requester, ticket, filename="../../etc/notes.txt", content_type="text/plain; charset=utf-8",
-                     size=len(TEXT))
+    started = intent(
+        api, requester, ticket, filename="../../etc/notes.txt", content_type="text/plain; charset=utf-8", size=len(TEXT)
+    )
     upload = started["upload"]
     assert upload["method"] == "PUT"
-    assert upload["url"].startswith(f"http://testserver/api/v1/attachments/{started['attachment']['id']}/upload/local?sig=")
+    assert upload["url"].startswith(
+        f"http://testserver/api/v1/attachments/{started['attachment']['id']}/upload/local?sig="
+    )
     assert upload["headers"] == {"Content-Type": "text/plain", "Content-Length": str(len(TEXT))}
     attachment = started["attachment"]
     assert attachment["filename"] == "notes.txt" and attachment["content_type"] == "text/plain"

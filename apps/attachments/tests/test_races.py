@@ -15,7 +15,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), requires_postgres]
 
 def test_concurrent_completes_make_one_available_attachment(requester, ticket, local_storage):
     attachment, _ = services.attachment_create(
-        actor=requester, ticket_id=ticket.pk, filename="r.pdf", content_type="application/pdf", size=len(PDF),
+        actor=requester,
+        ticket_id=ticket.pk,
+        filename="r.pdf",
+        content_type="application/pdf",
+        size=len(PDF),
         absolute_url=lambda path: path,
     )
     get_storage().write(attachment.key, PDF, "application/pdf")

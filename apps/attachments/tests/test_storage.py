@@ -12,13 +12,24 @@ from apps.attachments.storage.s3 import S3AttachmentStorage, resolve_upload_meth
 from apps.attachments.tests import files
 
 R2_ENDPOINT = "https://0123456789abcdef.r2.cloudflarestorage.com"
-FILE = FileToStore(attachment_id=7, key="attachments/" + "a" * 32, filename="Überblick \"Q3\".pdf",
-                   content_type="application/pdf", size=1234)
+FILE = FileToStore(
+    attachment_id=7,
+    key="attachments/" + "a" * 32,
+    filename='Überblick "Q3".pdf',
+    content_type="application/pdf",
+    size=1234,
+)
 
 
 def r2_storage(method: str = "auto") -> S3AttachmentStorage:
-    return S3AttachmentStorage(bucket="tickets", endpoint_url=R2_ENDPOINT, access_key="AKID", secret_key="SECRET",
-                               region="auto", upload_method=method)
+    return S3AttachmentStorage(
+        bucket="tickets",
+        endpoint_url=R2_ENDPOINT,
+        access_key="AKID",
+        secret_key="SECRET",
+        region="auto",
+        upload_method=method,
+    )
 
 
 def query(url: str) -> dict[str, str]:
@@ -26,7 +37,7 @@ def query(url: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    "configured, endpoint, expected",
+    ("configured", "endpoint", "expected"),
     [
         ("auto", R2_ENDPOINT, "put"),
         ("auto", "https://s3.eu-central-1.amazonaws.com", "post"),
@@ -54,8 +65,14 @@ def test_presigned_put_signs_type_and_exact_length_with_sigv4_region_auto():
 
 
 def test_presigned_post_policy_pins_key_type_and_size_range():
-    storage = S3AttachmentStorage(bucket="tickets", endpoint_url="http://127.0.0.1:9000", access_key="AKID",
-                                  secret_key="SECRET", region="us-east-1", upload_method="auto")
+    storage = S3AttachmentStorage(
+        bucket="tickets",
+        endpoint_url="http://127.0.0.1:9000",
+        access_key="AKID",
+        secret_key="SECRET",
+        region="us-east-1",
+        upload_method="auto",
+    )
     target = storage.upload_target(FILE, absolute_url=str)
     assert target.method == "POST" and target.headers is None
     assert target.fields["key"] == FILE.key
@@ -112,7 +129,7 @@ def test_adapter_follows_settings(settings, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "content_type, data, expected",
+    ("content_type", "data", "expected"),
     [
         ("application/pdf", files.PDF, True),
         ("image/png", files.PNG, True),
@@ -136,7 +153,7 @@ def test_leading_bytes_match_the_declared_type(content_type, data, expected):
 
 
 @pytest.mark.parametrize(
-    "given, shown",
+    ("given", "shown"),
     [
         ("report.pdf", "report.pdf"),
         ("C:\\Users\\rita\\report.pdf", "report.pdf"),

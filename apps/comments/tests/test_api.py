@@ -89,7 +89,7 @@ def test_requester_cannot_reply_to_a_hidden_internal_note(api, requester, agent,
 
 
 @pytest.mark.parametrize(
-    "payload, field",
+    ("payload", "field"),
     [
         ({"body": ""}, "body"),
         ({"body": "   "}, "body"),
@@ -176,11 +176,20 @@ def test_list_query_count_does_not_grow_with_the_thread(api, requester, agent, t
 
     def add(count):
         for i in range(count):
-            comment = Comment.objects.create(ticket=ticket, author=agent if i % 2 else requester, body=f"c{i}",
-                                             body_html=f"<p>c{i}</p>")
-            Attachment.objects.create(ticket=ticket, comment=comment, uploaded_by=comment.author,
-                                      key=f"attachments/{comment.pk:032x}", storage="local", filename="a.txt",
-                                      content_type="text/plain", size=1, status="available")
+            comment = Comment.objects.create(
+                ticket=ticket, author=agent if i % 2 else requester, body=f"c{i}", body_html=f"<p>c{i}</p>"
+            )
+            Attachment.objects.create(
+                ticket=ticket,
+                comment=comment,
+                uploaded_by=comment.author,
+                key=f"attachments/{comment.pk:032x}",
+                storage="local",
+                filename="a.txt",
+                content_type="text/plain",
+                size=1,
+                status="available",
+            )
 
     add(5)
     small, count_small = _list_queries(api, requester, ticket)

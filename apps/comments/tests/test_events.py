@@ -12,7 +12,6 @@ from apps.tickets.models import Ticket
 from apps.tickets.permissions import Viewer, audience_allows
 from apps.tickets.services import ticket_create
 
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -35,8 +34,9 @@ def recorded(topics, action):
 
 def test_comment_events_carry_the_rest_payload_and_audience(requester, agent, ticket):
     topic = f"ticket:{ticket.pk}"
-    messages = recorded([topic],
-                        lambda: services.comment_create(actor=requester, ticket_id=ticket.pk, body="<b>hi</b>"))
+    messages = recorded(
+        [topic], lambda: services.comment_create(actor=requester, ticket_id=ticket.pk, body="<b>hi</b>")
+    )
     created = [m for m in messages if m["event"] == "comment.created"]
     assert len(created) == 1
     comment = created[0]["data"]["comment"]
@@ -46,11 +46,9 @@ def test_comment_events_carry_the_rest_payload_and_audience(requester, agent, ti
     assert audience_allows(Viewer.of(requester), created[0]["audience"])
 
     comment_id = comment["id"]
-    edits = recorded([topic],
-                     lambda: services.comment_update(actor=requester, comment_id=comment_id, body="hello"))
+    edits = recorded([topic], lambda: services.comment_update(actor=requester, comment_id=comment_id, body="hello"))
     assert [m["event"] for m in edits] == ["comment.updated"]
-    deletes = recorded([topic],
-                       lambda: services.comment_delete(actor=requester, comment_id=comment_id))
+    deletes = recorded([topic], lambda: services.comment_delete(actor=requester, comment_id=comment_id))
     assert [m["event"] for m in deletes] == ["comment.deleted"]
     assert deletes[0]["data"]["comment"]["deleted"] is True and deletes[0]["data"]["comment"]["body"] == ""
 
@@ -72,8 +70,11 @@ def test_mentioned_reader_watches_and_is_told(requester, agent, ticket):
     by_email = make_user(Role.AGENT, teams=[ticket.team], email="Carl@Example.com")
     messages = recorded(
         [f"user:{colleague.pk}", f"user:{by_email.pk}"],
-        lambda: services.comment_create(actor=requester, ticket_id=ticket.pk,
-                                        body="@Bea and @carl@example.com, please look. me@example.com is not one."),
+        lambda: services.comment_create(
+            actor=requester,
+            ticket_id=ticket.pk,
+            body="@Bea and @carl@example.com, please look. me@example.com is not one.",
+        ),
     )
     mentions = {m["topic"]: m for m in messages if m["event"] == "mention"}
     assert set(mentions) == {f"user:{colleague.pk}", f"user:{by_email.pk}"}
@@ -98,8 +99,9 @@ def test_requester_mentioned_in_an_internal_note_gets_nothing(requester, agent, 
     ticket.watchers.add(other_requester)  # can see the ticket, but not internal notes
     messages = recorded(
         [f"user:{requester.pk}", f"user:{other_requester.pk}"],
-        lambda: services.comment_create(actor=agent, ticket_id=ticket.pk, body="@rita @rob are difficult",
-                                        internal=True),
+        lambda: services.comment_create(
+            actor=agent, ticket_id=ticket.pk, body="@rita @rob are difficult", internal=True
+        ),
     )
     assert messages == []
 

@@ -72,7 +72,7 @@ def test_tables_render():
 
 
 @pytest.mark.parametrize(
-    "body, handles, emails",
+    ("body", "handles", "emails"),
     [
         ("hi @alan, see @bea.", {"alan", "bea"}, set()),
         ("cc @Carl@Example.com.", set(), {"carl@example.com"}),

@@ -33,7 +33,7 @@ class FakeClerk:
         clerk = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's naming
+            def do_GET(self):
                 if self.path != "/.well-known/jwks.json":
                     self.send_error(404)
                     return
@@ -82,4 +82,6 @@ class FakeClerk:
     def token(self, sub: str, *, kid: str | None = None, key=None, headers: dict | None = None, **claims) -> str:
         kid = kid or self.kid
         signing_key = key or self.keys.get(kid) or self.keys[self.kid]
-        return jwt.encode(self.claims(sub, **claims), signing_key, algorithm="RS256", headers={"kid": kid, **(headers or {})})
+        return jwt.encode(
+            self.claims(sub, **claims), signing_key, algorithm="RS256", headers={"kid": kid, **(headers or {})}
+        )

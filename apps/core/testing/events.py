@@ -36,14 +36,20 @@ class EventRecorder:
                 # Short waits: the in-memory layer's queue is woken only from its own loop's thread,
                 # and services send from another one; polling picks such messages up.
                 message = await asyncio.wait_for(self.layer.receive(self.channel), timeout=0.05)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 continue
             # What a client would receive, plus the audience the consumer filters on.
             audience = message.get("audience")
             if audience is not None:
                 audience = {**audience, "user_ids": list(audience["user_ids"])}
-            self.received.append({"topic": message["topic"], "event": message["event"],
-                                  "data": json.loads(message["frame"])["data"], "audience": audience})
+            self.received.append(
+                {
+                    "topic": message["topic"],
+                    "event": message["event"],
+                    "data": json.loads(message["frame"])["data"],
+                    "audience": audience,
+                }
+            )
 
     def drain(self, wait: float = 0.3) -> list[dict]:
         """Every message delivered so far (waiting until none arrived for `wait` seconds), in order."""

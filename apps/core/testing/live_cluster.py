@@ -72,9 +72,7 @@ def scratch_database(workdir: Path, *, postgres_url: str | None = None) -> Itera
 
 
 @contextlib.contextmanager
-def cluster(
-    workdir: Path, *, database_url: str, processes: int = 2, env: dict | None = None
-) -> Iterator[Cluster]:
+def cluster(workdir: Path, *, database_url: str, processes: int = 2, env: dict | None = None) -> Iterator[Cluster]:
     """Migrate the database, then run `processes` uvicorn servers on it and on Redis."""
     cluster_env = {
         "DEBUG": "1",

@@ -52,9 +52,7 @@ def manage(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedP
         timeout=timeout,
     )
     if result.returncode != 0:
-        raise RuntimeError(
-            f"manage.py {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
-        )
+        raise RuntimeError(f"manage.py {' '.join(args)} exited {result.returncode}\n{result.stdout}\n{result.stderr}")
     return result
 
 
@@ -79,7 +77,9 @@ def _wait_until_up(base_url: str, process: subprocess.Popen, log: Path, *, healt
         except httpx.HTTPError as exc:
             last = f"{type(exc).__name__}: {exc}"
         time.sleep(0.1)
-    raise RuntimeError(f"server not {'healthy' if healthy else 'up'} after {timeout}s ({last}); log {log}:\n{_tail(log)}")
+    raise RuntimeError(
+        f"server not {'healthy' if healthy else 'up'} after {timeout}s ({last}); log {log}:\n{_tail(log)}"
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -107,12 +107,24 @@ def running_server(
     log = log_path or Path(tempfile.mkdtemp(prefix="helpdesk-server-")) / "server.log"
     base_url = f"http://127.0.0.1:{port}"
     command = [
-        sys.executable, "-m", "uvicorn", "project.asgi:application",
-        "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "project.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
     ]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=child_env(env), stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            command,
+            cwd=REPO_ROOT,
+            env=child_env(env),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         try:
             _wait_until_up(base_url, process, log, healthy=healthy, timeout=timeout)

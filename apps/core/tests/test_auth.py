@@ -43,8 +43,10 @@ def _assert_rejected(response, code: str | None = None):
 
 def _hs256_with_public_key_as_secret(sub: str) -> str:
     """The classic algorithm-confusion forgery: HMAC keyed with the RSA public key's PEM."""
-    public_pem = fake_clerk.keys[fake_clerk.kid].public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    public_pem = (
+        fake_clerk.keys[fake_clerk.kid]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     header = _b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": fake_clerk.kid}).encode())
     payload = _b64(json.dumps(fake_clerk.claims(sub)).encode())
@@ -93,7 +95,9 @@ def _forged_token(sub: str, kind: str) -> str:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("authorization", [None, "", "Token abc", "Bearer", "Bearer ", "Bearer a b", "Basic dXNlcjpwYXNz"])
+@pytest.mark.parametrize(
+    "authorization", [None, "", "Token abc", "Bearer", "Bearer ", "Bearer a b", "Basic dXNlcjpwYXNz"]
+)
 def test_missing_or_malformed_header_is_401(authorization):
     body = _assert_rejected(_call(authorization))
     assert body["code"] in {"not_authenticated", "invalid_header"}

@@ -13,4 +13,3 @@ def test_postgres_goes_through_psycopg3_and_djangos_connection_pool():
     pool = connection.pool
     assert pool is not None
     assert pool.max_size >= pool.min_size >= 1
-

@@ -23,9 +23,12 @@ def variables_read_by_settings() -> set[str]:
             dotted = ast.unparse(func)
             if dotted in {"os.environ.get", "os.getenv"} or (isinstance(func, ast.Name) and func.id in ENV_HELPERS):
                 names.add(node.args[0].value)
-        if isinstance(node, ast.Subscript) and ast.unparse(node.value) == "os.environ":
-            if isinstance(node.slice, ast.Constant):
-                names.add(node.slice.value)
+        if (
+            isinstance(node, ast.Subscript)
+            and ast.unparse(node.value) == "os.environ"
+            and isinstance(node.slice, ast.Constant)
+        ):
+            names.add(node.slice.value)
     return {name for name in names if isinstance(name, str)}
 
 
@@ -69,8 +72,15 @@ def test_compose_runs_production_mode_with_postgres_redis_and_health_checks(comp
     assert app["environment"]["DATABASE_URL"].startswith("postgres://")
     assert app["environment"]["REDIS_URL"].startswith("redis://redis:")
     assert "${SECRET_KEY:?" in app["environment"]["SECRET_KEY"]
-    for name in ["CLERK_FRONTEND_API_URL", "CLERK_JWT_KEY", "CLERK_AUTHORIZED_PARTIES", "R2_ACCOUNT_ID",
-                 "R2_BUCKET_NAME", "R2_ACCESS_KEY_ID", "R2_SECRET_ACCESS_KEY"]:
+    for name in [
+        "CLERK_FRONTEND_API_URL",
+        "CLERK_JWT_KEY",
+        "CLERK_AUTHORIZED_PARTIES",
+        "R2_ACCOUNT_ID",
+        "R2_BUCKET_NAME",
+        "R2_ACCESS_KEY_ID",
+        "R2_SECRET_ACCESS_KEY",
+    ]:
         assert app["environment"][name].startswith(f"${{{name}"), f"{name} must come from the host env"
     for name in ("app", "postgres", "redis"):
         assert services[name]["healthcheck"]["test"], name

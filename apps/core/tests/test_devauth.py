@@ -25,7 +25,8 @@ def dev_login(settings, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "method,path", [("post", "/api/v1/auth/dev/token"), ("get", "/api/v1/auth/dev/jwks.json"), ("get", "/api/v1/auth/dev/users")]
+    ("method", "path"),
+    [("post", "/api/v1/auth/dev/token"), ("get", "/api/v1/auth/dev/jwks.json"), ("get", "/api/v1/auth/dev/users")],
 )
 def test_dev_sign_in_is_off_by_default(method, path):
     client = Client()
@@ -112,7 +113,7 @@ def test_dev_token_stops_working_when_dev_login_is_turned_off(dev_login, setting
 
 def test_tampered_dev_token_is_rejected(dev_login):
     token = _sign_in("agent@example.com").json()["access_token"]
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     other = _sign_in("admin@example.com").json()["access_token"].split(".")[1]
     assert ApiClient(token=f"{header}.{other}.{signature}").get("users/me").status_code == 401
 

@@ -40,7 +40,9 @@ def test_path_param_validation_error(api, requester):
 
 def test_unparseable_body_is_400_not_500(api, requester):
     response = api(requester)._client.post(
-        "/api/v1/users/me/tokens", "{not json", content_type="application/json",
+        "/api/v1/users/me/tokens",
+        "{not json",
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {api(requester).token}",
     )
     _assert_shape(response, 400, "bad_request")

@@ -38,7 +38,7 @@ class Listener:
         while True:
             try:
                 messages.append(await asyncio.wait_for(self.layer.receive(self.channel), timeout=0.05))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return messages
 
 
@@ -53,7 +53,12 @@ def test_nothing_is_sent_before_the_commit_and_once_after(listener):
         assert listener.received() == []
     [message] = listener.received()
     assert message["type"] == "hd.event" and message["topic"] == "tickets" and message["event"] == "ticket.updated"
-    assert json.loads(message["frame"]) == {"type": "event", "topic": "tickets", "event": "ticket.updated", "data": {"n": 1}}
+    assert json.loads(message["frame"]) == {
+        "type": "event",
+        "topic": "tickets",
+        "event": "ticket.updated",
+        "data": {"n": 1},
+    }
 
 
 def test_a_rolled_back_transaction_emits_nothing(listener):

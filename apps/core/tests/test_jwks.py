@@ -126,8 +126,10 @@ def test_jwks_server_down_is_a_401_not_a_500(settings):
 
 @pytest.mark.django_db
 def test_clerk_jwt_key_verifies_without_any_network(clerk, settings):
-    pem = clerk.keys[clerk.kid].public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    pem = (
+        clerk.keys[clerk.kid]
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
     settings.CLERK_JWT_KEY = pem.decode()
     settings.CLERK_JWKS_URL = f"http://127.0.0.1:{free_port()}/unreachable"

@@ -86,9 +86,11 @@ def test_every_app_demo_module_is_called_in_installed_apps_order():
 def test_seeded_users_can_use_dev_sign_in(settings, api):
     settings.AUTH_DEV_LOGIN = True
     _seed()
-    token = Client().post(
-        "/api/v1/auth/dev/token", {"email": "agent@example.com"}, content_type="application/json"
-    ).json()["access_token"]
+    token = (
+        Client()
+        .post("/api/v1/auth/dev/token", {"email": "agent@example.com"}, content_type="application/json")
+        .json()["access_token"]
+    )
     me = api(token=token).get("users/me").json()
     assert me["email"] == "agent@example.com"
     assert me["role"] == Role.AGENT

@@ -85,9 +85,12 @@ def test_data_survives_a_second_setup_and_restart(tmp_path):
 def test_smoke_on_postgres_and_redis(tmp_path):
     database = settings.DATABASES["default"]
     name = f"helpdesk_smoke_{uuid.uuid4().hex[:8]}"
-    conninfo = dict(
-        host=database["HOST"], port=database["PORT"] or 5432, user=database["USER"], password=database["PASSWORD"]
-    )
+    conninfo = {
+        "host": database["HOST"],
+        "port": database["PORT"] or 5432,
+        "user": database["USER"],
+        "password": database["PASSWORD"],
+    }
     with psycopg.connect(dbname="postgres", autocommit=True, **conninfo) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
@@ -130,6 +133,5 @@ def test_health_is_503_when_redis_is_unreachable(tmp_path):
 
 def test_running_server_reports_a_server_that_cannot_start(tmp_path, capsys):
     env = {"DEBUG": "0", "SECRET_KEY": "", "DATA_DIR": str(tmp_path)}
-    with pytest.raises(RuntimeError, match="SECRET_KEY is missing or insecure"):
-        with running_server(env, timeout=30):
-            pass
+    with pytest.raises(RuntimeError, match="SECRET_KEY is missing or insecure"), running_server(env, timeout=30):
+        pass

@@ -49,7 +49,9 @@ def readme_production_env() -> dict[str, str]:
     ids=["missing", "short", "django-insecure-prefix", "too-few-distinct"],
 )
 def test_debug_off_refuses_an_insecure_secret_key(secret_key, tmp_path):
-    result = _manage({"DEBUG": "0", "AUTH_DEV_LOGIN": "0", "SECRET_KEY": secret_key, "DATA_DIR": str(tmp_path)}, "check")
+    result = _manage(
+        {"DEBUG": "0", "AUTH_DEV_LOGIN": "0", "SECRET_KEY": secret_key, "DATA_DIR": str(tmp_path)}, "check"
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is missing or insecure" in result.stderr
 
@@ -83,7 +85,9 @@ def test_readme_production_env_passes_check_deploy_without_warnings(tmp_path):
     env = readme_production_env()
     assert env["DEBUG"] == "0"
     assert "AUTH_DEV_LOGIN" not in env or env["AUTH_DEV_LOGIN"] == "0"
-    result = _manage({**env, "DATA_DIR": str(tmp_path), "AUTH_DEV_LOGIN": env.get("AUTH_DEV_LOGIN", "0")}, "check", "--deploy")
+    result = _manage(
+        {**env, "DATA_DIR": str(tmp_path), "AUTH_DEV_LOGIN": env.get("AUTH_DEV_LOGIN", "0")}, "check", "--deploy"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout
     assert "WARNING" not in result.stdout + result.stderr
@@ -96,7 +100,8 @@ def test_check_deploy_flags_a_development_configuration(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name,value", [("ATTACHMENTS_STORAGE", "ftp"), ("S3_UPLOAD_METHOD", "carrier-pigeon"), ("ATTACHMENT_MAX_BYTES", "lots")]
+    ("name", "value"),
+    [("ATTACHMENTS_STORAGE", "ftp"), ("S3_UPLOAD_METHOD", "carrier-pigeon"), ("ATTACHMENT_MAX_BYTES", "lots")],
 )
 def test_invalid_values_refuse_to_start_with_a_clear_message(name, value, tmp_path):
     result = _manage({"DEBUG": "1", name: value, "DATA_DIR": str(tmp_path)}, "check")

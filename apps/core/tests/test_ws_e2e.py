@@ -32,9 +32,11 @@ SPEC = {
 def live(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("ws-e2e")
     postgres_url = os.environ.get("DATABASE_URL") if settings.IS_POSTGRES else None
-    with scratch_database(workdir, postgres_url=postgres_url) as database_url:
-        with cluster(workdir, database_url=database_url) as running:
-            yield running, running.seed(SPEC)
+    with (
+        scratch_database(workdir, postgres_url=postgres_url) as database_url,
+        cluster(workdir, database_url=database_url) as running,
+    ):
+        yield running, running.seed(SPEC)
 
 
 class Client:
@@ -72,7 +74,7 @@ class Client:
         while True:
             try:
                 frames.append(await self.next(quiet))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return [f for f in frames if f.get("type") == "event"]
 
     async def close(self) -> None:
@@ -121,7 +123,9 @@ async def test_internal_comment_reaches_the_agent_but_never_the_requester(live):
         assert (await client.subscribe("tickets"))["type"] == "subscribed"
 
     async with rest(server_a, token_of(people, "alan")) as api:
-        internal = await api.post(f"/tickets/{ticket_id}/comments", json={"body": "Root cause: expired cert", "internal": True})
+        internal = await api.post(
+            f"/tickets/{ticket_id}/comments", json={"body": "Root cause: expired cert", "internal": True}
+        )
         assert internal.status_code == 201, internal.text
         public = await api.post(f"/tickets/{ticket_id}/comments", json={"body": "We are on it."})
         assert public.status_code == 201, public.text
@@ -149,9 +153,13 @@ async def test_invisible_ticket_is_refused_over_the_real_socket(live):
 async def test_ticket_moved_to_another_team_stops_reaching_the_old_teams_agent(live):
     running, people = live
     server_a, ws_b = running.urls[0], running.ws_url(1)
-    extra = running.seed({"teams": ["Service Desk", "Facilities"],
-                          "users": [{"key": "rose", "role": "requester"}],
-                          "tickets": [{"key": "desk", "requester": "rose", "team": "Service Desk"}]})
+    extra = running.seed(
+        {
+            "teams": ["Service Desk", "Facilities"],
+            "users": [{"key": "rose", "role": "requester"}],
+            "tickets": [{"key": "desk", "requester": "rose", "team": "Service Desk"}],
+        }
+    )
     ticket_id = extra["tickets"]["desk"]
     alan = await Client.open(ws_b, token_of(people, "alan"))
     assert (await alan.subscribe(f"ticket:{ticket_id}"))["type"] == "subscribed"
@@ -170,10 +178,13 @@ async def test_ticket_moved_to_another_team_stops_reaching_the_old_teams_agent(l
 async def test_removal_from_the_team_in_a_third_process_cuts_off_the_socket(live):
     running, people = live
     server_a, ws_b = running.urls[0], running.ws_url(1)
-    extra = running.seed({"teams": ["Service Desk"],
-                          "users": [{"key": "fay", "role": "agent", "teams": ["Service Desk"]},
-                                    {"key": "ron", "role": "requester"}],
-                          "tickets": [{"key": "desk", "requester": "ron", "team": "Service Desk"}]})
+    extra = running.seed(
+        {
+            "teams": ["Service Desk"],
+            "users": [{"key": "fay", "role": "agent", "teams": ["Service Desk"]}, {"key": "ron", "role": "requester"}],
+            "tickets": [{"key": "desk", "requester": "ron", "team": "Service Desk"}],
+        }
+    )
     ticket_id, fay = extra["tickets"]["desk"], extra["users"]["fay"]
     topic = f"ticket:{ticket_id}"
     socket = await Client.open(ws_b, fay["token"])
@@ -207,8 +218,9 @@ def test_single_process_without_redis_delivers_through_the_in_memory_layer(tmp_p
         assert frame["data"]["ticket"]["status"] == "open"
         await rita.close()
 
-    with cluster(tmp_path, database_url=f"sqlite:///{tmp_path / 'one.sqlite3'}", processes=1,
-                 env={"REDIS_URL": ""}) as running:
+    with cluster(
+        tmp_path, database_url=f"sqlite:///{tmp_path / 'one.sqlite3'}", processes=1, env={"REDIS_URL": ""}
+    ) as running:
         health = httpx.get(f"{running.urls[0]}/api/v1/health").json()
         assert health["checks"]["channel_layer"]["backend"] == "InMemoryChannelLayer"
         asyncio.run(scenario(running, running.seed(SPEC)))

@@ -260,7 +260,9 @@ async def test_subscription_count_is_bounded(people, settings):
     assert (await ws_subscribe(socket, f"ticket:{ids[0]}"))["type"] == "subscribed"
     assert (await ws_subscribe(socket, f"ticket:{ids[1]}"))["type"] == "subscribed"
     assert await ws_subscribe(socket, f"ticket:{ids[2]}") == {
-        "type": "error", "code": "too_many_subscriptions", "topic": f"ticket:{ids[2]}"
+        "type": "error",
+        "code": "too_many_subscriptions",
+        "topic": f"ticket:{ids[2]}",
     }
     await socket.disconnect()
 
@@ -306,8 +308,13 @@ async def test_delivering_an_event_to_many_sockets_touches_no_database(people, d
         sockets.append(socket)
     desk = people["desk"].pk
     audience = {"ticket_id": 1, "team_id": desk, "user_ids": [people["rita"].pk], "staff_only": False}
-    message = {"type": "hd.event", "topic": "tickets", "event": "ticket.updated", "audience": audience,
-               "frame": encode_frame("tickets", "ticket.updated", {"ticket": {"id": 1}})}
+    message = {
+        "type": "hd.event",
+        "topic": "tickets",
+        "event": "ticket.updated",
+        "audience": audience,
+        "frame": encode_frame("tickets", "ticket.updated", {"ticket": {"id": 1}}),
+    }
     with django_db_blocker.block():  # any query, in any thread, now raises
         await get_channel_layer().group_send("tickets", message)
         received = [len(await ws_events(socket)) for socket in sockets]

@@ -24,8 +24,14 @@ def test_create_returns_201_with_number_and_logs_creation(api, requester, team):
 
 def test_create_ignores_nothing_it_cannot_set(api, requester):
     """No mass assignment: fields like status, number, requester or version are rejected, not applied."""
-    for field, value in [("status", "closed"), ("number", 7), ("requester_id", 1), ("version", 9),
-                         ("created_at", "2020-01-01T00:00:00Z"), ("resolved_at", "2020-01-01T00:00:00Z")]:
+    for field, value in [
+        ("status", "closed"),
+        ("number", 7),
+        ("requester_id", 1),
+        ("version", 9),
+        ("created_at", "2020-01-01T00:00:00Z"),
+        ("resolved_at", "2020-01-01T00:00:00Z"),
+    ]:
         response = api(requester).post("tickets", {"title": "x", field: value})
         assert response.status_code == 422, field
         assert field in response.json()["details"]["fields"]
@@ -33,7 +39,7 @@ def test_create_ignores_nothing_it_cannot_set(api, requester):
 
 
 @pytest.mark.parametrize(
-    "payload, field",
+    ("payload", "field"),
     [
         ({"title": ""}, "title"),
         ({"title": "   "}, "title"),
@@ -57,8 +63,9 @@ def test_bad_input_is_422_with_field_messages(api, requester, payload, field):
 
 def test_malformed_json_is_a_client_error_not_500(api, requester):
     client = api(requester)
-    response = client._client.post("/api/v1/tickets", "{nope", content_type="application/json",
-                                   HTTP_AUTHORIZATION=f"Bearer {client.token}")
+    response = client._client.post(
+        "/api/v1/tickets", "{nope", content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {client.token}"
+    )
     assert 400 <= response.status_code < 500
     assert set(response.json()) == {"code", "message", "details"}
 
@@ -121,7 +128,9 @@ def test_assign_rules(api, agent, requester, team, admin_user):
     assert client.post(f"tickets/{ticket.id}/assign", {"assignee_id": None}).json()["assignee"] is None
     assert api(requester).post(f"tickets/{ticket.id}/assign", {"assignee_id": agent.id}).status_code == 403
     assert list(TicketEvent.objects.filter(kind="assigned").values_list("old", "new")) == [
-        (None, agent.id), (agent.id, admin_user.id), (admin_user.id, None)
+        (None, agent.id),
+        (agent.id, admin_user.id),
+        (admin_user.id, None),
     ]
 
 

@@ -23,7 +23,12 @@ def test_create_logs_and_broadcasts(requester, team):
     [message] = recorder.drain()
     assert message["event"] == "ticket.created"
     assert message["data"]["ticket"]["number"] == ticket.key
-    assert message["audience"] == {"ticket_id": ticket.id, "team_id": team.id, "user_ids": [requester.id], "staff_only": False}
+    assert message["audience"] == {
+        "ticket_id": ticket.id,
+        "team_id": team.id,
+        "user_ids": [requester.id],
+        "staff_only": False,
+    }
 
 
 def test_update_transition_assign_watch_each_log_one_row(requester, agent, team):

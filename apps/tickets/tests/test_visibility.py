@@ -2,8 +2,8 @@ import pytest
 
 from apps.accounts.models import Role
 from apps.core.testing.factories import make_team, make_user
-from apps.tickets.permissions import Viewer, audience_allows
 from apps.tickets.broadcast import ticket_audience
+from apps.tickets.permissions import Viewer, audience_allows
 from apps.tickets.tests.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -66,7 +66,13 @@ def test_websocket_audience_predicate_agrees_with_rest(requester, agent, admin_u
     stranger = make_user()
     ticket = make_ticket(requester, team=team)
     audience = ticket_audience(ticket).__dict__
-    for user, expected in [(requester, True), (agent, True), (admin_user, True), (outsider_agent, False), (stranger, False)]:
+    for user, expected in [
+        (requester, True),
+        (agent, True),
+        (admin_user, True),
+        (outsider_agent, False),
+        (stranger, False),
+    ]:
         assert audience_allows(Viewer.of(user), audience) is expected, user
     internal = ticket_audience(ticket, staff_only=True).__dict__
     assert audience_allows(Viewer.of(requester), internal) is False

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 ALL_PAIRS = [(a, b) for a in Status.values for b in Status.values if a != b]
 
 
-@pytest.mark.parametrize("from_status, to_status", ALL_PAIRS)
+@pytest.mark.parametrize(("from_status", "to_status"), ALL_PAIRS)
 def test_staff_transitions_follow_the_table(api, agent, requester, team, from_status, to_status):
     ticket = make_ticket(requester, team=team, status=from_status)
     response = api(agent).post(f"tickets/{ticket.id}/transition", {"status": to_status})
@@ -25,7 +25,12 @@ def test_staff_transitions_follow_the_table(api, agent, requester, team, from_st
         assert response.status_code == 200, response.json()
         assert response.json()["status"] == to_status
         event = TicketEvent.objects.get(ticket=ticket)
-        assert (event.kind, event.old, event.new, event.actor_id) == ("status_changed", from_status, to_status, agent.id)
+        assert (event.kind, event.old, event.new, event.actor_id) == (
+            "status_changed",
+            from_status,
+            to_status,
+            agent.id,
+        )
     elif allowed == {workflow.SYSTEM}:
         assert response.status_code == 409
         assert response.json()["code"] == "approval_controlled"
@@ -35,7 +40,7 @@ def test_staff_transitions_follow_the_table(api, agent, requester, team, from_st
         assert Ticket.objects.get(pk=ticket.pk).status == from_status
 
 
-@pytest.mark.parametrize("from_status, to_status", ALL_PAIRS)
+@pytest.mark.parametrize(("from_status", "to_status"), ALL_PAIRS)
 def test_requester_transitions_follow_the_table(api, requester, team, from_status, to_status):
     ticket = make_ticket(requester, team=team, status=from_status, resolved_at=timezone.now())
     response = api(requester).post(f"tickets/{ticket.id}/transition", {"status": to_status})
@@ -50,7 +55,9 @@ def test_requester_transitions_follow_the_table(api, requester, team, from_statu
         assert response.status_code == 403 and response.json()["code"] == "transition_not_allowed"
 
 
-@pytest.mark.parametrize("from_status, to_status", [p for p in ALL_PAIRS if workflow.SYSTEM in workflow.actors_for(*p)])
+@pytest.mark.parametrize(
+    ("from_status", "to_status"), [p for p in ALL_PAIRS if workflow.SYSTEM in workflow.actors_for(*p)]
+)
 def test_system_moves_are_open_to_the_approvals_app(requester, team, from_status, to_status):
     ticket = make_ticket(requester, team=team, status=from_status)
     moved = ticket_transition(actor=requester, ticket_id=ticket.id, status=to_status, system=True)
@@ -92,7 +99,10 @@ def test_allowed_transitions_reflect_the_caller(api, agent, requester, team):
     ticket = make_ticket(requester, team=team, status="open")
     assert api(requester).get(f"tickets/{ticket.id}").json()["allowed_transitions"] == ["closed"]
     assert api(agent).get(f"tickets/{ticket.id}").json()["allowed_transitions"] == [
-        "in_progress", "on_hold", "resolved", "closed"
+        "in_progress",
+        "on_hold",
+        "resolved",
+        "closed",
     ]
     watcher = make_user()
     ticket.watchers.add(watcher)

@@ -13,7 +13,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--hours", type=int, default=int(PENDING_UPLOAD_MAX_AGE.total_seconds() // 3600),
+            "--hours",
+            type=int,
+            default=int(PENDING_UPLOAD_MAX_AGE.total_seconds() // 3600),
             help="Age in hours after which a pending upload is abandoned (default: 24).",
         )
 
