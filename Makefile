@@ -74,10 +74,13 @@ test-backend: venv-dev
 # Each check the SPA's package.json defines runs (frontend/README.md); `npm run e2e` gets a
 # fresh server with demo data (apps/core/testing/servers.py) and Debian's chromium.
 npm_script = $(if $(HAS_FRONTEND),$(shell grep -q '"$(1)":' frontend/package.json && echo $(2)))
-FRONTEND_CHECKS := $(call npm_script,test:unit,test-unit) $(call npm_script,check:api,check-api) \
-	$(call npm_script,e2e,e2e)
+FRONTEND_CHECKS := $(call npm_script,lint,lint-spa) $(call npm_script,test:unit,test-unit) \
+	$(call npm_script,check:api,check-api) $(call npm_script,e2e,e2e)
 
-.PHONY: test-unit check-api e2e ensure-chromium
+.PHONY: lint-spa test-unit check-api e2e ensure-chromium
+lint-spa: frontend/node_modules/.stamp-npm-ci
+	cd frontend && npm run lint
+
 test-frontend: $(FRONTEND_CHECKS)
 	@$(if $(FRONTEND_CHECKS),true,echo "no SPA checks to run")
 
