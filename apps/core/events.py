@@ -9,7 +9,7 @@ whether they may see the event (same rules as REST visibility; see tickets.permi
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 
 from asgiref.sync import async_to_sync
@@ -41,16 +41,72 @@ def group_name(topic: str) -> str:
     return topic.replace(":", ".")
 
 
+@dataclass(frozen=True)
+class DomainEvent:
+    """What a service announced, as every after-commit subscriber receives it.
+
+    `data` is the JSON form clients get (datetimes as ISO strings), frozen when the service emitted
+    it; `audience` is `asdict(Audience)` or None (no ticket: e.g. access.changed).
+    """
+
+    name: str
+    data: dict
+    topics: tuple[str, ...]
+    audience: dict | None
+
+
+EventSubscriber = Callable[[DomainEvent], None]
+_subscribers: list[EventSubscriber] = []
+
+
+def subscribe(handler: EventSubscriber) -> EventSubscriber:
+    """Registers `handler` to run after the commit of every transaction that emitted an event.
+
+    The extension point for apps above the domain (notifications, SLA, ...): they react to what
+    services announce instead of services calling them. Register in `AppConfig.ready()`. A handler
+    runs in the emitting process right after the commit, outside any transaction; it must be quick
+    (enqueue a task for slow work) and its exceptions are logged, never raised into the request.
+    Returns the handler, so it can be used as a decorator.
+    """
+    if handler not in _subscribers:
+        _subscribers.append(handler)
+    return handler
+
+
 def broadcast_on_commit(event: str, data: dict, *, topics: Iterable[str], audience: Audience | None = None) -> None:
     """Announce `event` to `topics` once the surrounding transaction commits (never if it rolls back).
 
     The payload is encoded now, while the caller's objects are at hand: a later change in the same
-    transaction must not leak into an event describing this moment.
+    transaction must not leak into an event describing this moment. The websocket layer gets the
+    encoded frames; every subscriber (see `subscribe`) gets the same moment as a DomainEvent.
     """
     topics = list(dict.fromkeys(topics))
     frames = {topic: encode_frame(topic, event, data) for topic in topics}
     audience_facts = asdict(audience) if audience else None
-    transaction.on_commit(lambda: send_now(event, frames, audience_facts))
+    if not _subscribers:
+        transaction.on_commit(lambda: send_now(event, frames, audience_facts))
+        return
+    domain_event = DomainEvent(
+        name=event,
+        data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+        topics=tuple(topics),
+        audience=audience_facts,
+    )
+
+    def deliver() -> None:
+        send_now(event, frames, audience_facts)
+        notify_subscribers(domain_event)
+
+    transaction.on_commit(deliver)
+
+
+def notify_subscribers(domain_event: DomainEvent) -> None:
+    for handler in _subscribers:
+        try:
+            handler(domain_event)
+        except Exception:
+            # The change is committed; one subscriber's failure must not fail the request or the others.
+            logger.exception("subscriber %s failed on %s", getattr(handler, "__qualname__", handler), domain_event.name)
 
 
 def encode_frame(topic: str, event: str, data: dict) -> str:

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -115,3 +116,35 @@ def test_a_broken_channel_layer_does_not_fail_the_committed_change(settings, cap
         ticket = tickets.ticket_create(actor=rita, title="Still saved")
     assert ticket.pk is not None
     assert "could not be delivered" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_subscribers_get_the_event_after_commit_and_a_failing_one_harms_nobody():
+    from apps.core import events
+
+    seen: list[events.DomainEvent] = []
+
+    def broken(event):
+        raise RuntimeError("boom")
+
+    events.subscribe(broken)
+    events.subscribe(seen.append)
+    try:
+        with transaction.atomic():
+            events.broadcast_on_commit(
+                "thing.happened",
+                {"at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)},
+                topics=["ticket:1", "ticket:1", "tickets"],
+                audience=events.Audience(ticket_id=1, user_ids=(7,)),
+            )
+            assert seen == []  # nothing before the commit
+        with transaction.atomic():
+            events.broadcast_on_commit("rolled.back", {}, topics=["tickets"])
+            transaction.set_rollback(True)
+    finally:
+        events._subscribers.remove(broken)
+        events._subscribers.remove(seen.append)
+    assert [e.name for e in seen] == ["thing.happened"]
+    assert seen[0].data == {"at": "2026-01-02T03:04:05Z"}
+    assert seen[0].topics == ("ticket:1", "tickets")
+    assert seen[0].audience["user_ids"] == (7,)
