@@ -56,8 +56,10 @@ endif
 run: venv spa
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 	$(RUN_ENV) $(PY) manage.py seed_demo
-	@echo "Helpdesk on http://$(HOST):$(PORT)  (API docs /api/v1/docs, admin /admin/)"
-	$(RUN_ENV) exec $(VENV)/bin/uvicorn project.asgi:application --host $(HOST) --port $(PORT)
+	@echo "Helpdesk on http://$(HOST):$(PORT)  (API docs /api/v1/docs, admin /admin/); background worker beside it"
+	$(RUN_ENV) $(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; \
+	$(RUN_ENV) $(VENV)/bin/uvicorn project.asgi:application --host $(HOST) --port $(PORT)
 
 # --- test -------------------------------------------------------------------------------------
 test: lint test-backend test-frontend

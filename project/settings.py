@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "corsheaders",
     "channels",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "apps.core",
     "apps.accounts",
     "apps.tickets",
@@ -157,6 +159,12 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Background jobs (API.md "Background work and email") -----------------------------------
+# Django's Tasks framework with the database backend: jobs are rows in the same database, so
+# enqueueing inside a transaction commits or rolls back with it; `manage.py db_worker` runs them
+# (any number of workers on PostgreSQL share the queue with SKIP LOCKED).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Websockets (API.md "Websocket") ------------------------------------------------------
 WS_AUTH_TIMEOUT_SECONDS = env_int("WS_AUTH_TIMEOUT_SECONDS", 10)
