@@ -30,7 +30,9 @@ ERRORS = {404: ErrorOut, 422: ErrorOut}
 WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
-class TicketListQuery(Schema):
+class TicketFilterQuery(Schema):
+    """The list's filters and ordering; the CSV export (apps.reports) takes the same ones."""
+
     status: list[str] | None = Field(None, description="One or more statuses (repeat the parameter or comma-separate)")
     priority: PriorityName | None = None
     type: TypeName | None = None
@@ -44,8 +46,6 @@ class TicketListQuery(Schema):
         None, max_length=200, description="Full-text search in title and description, or a number like HD-42"
     )
     ordering: Ordering | None = Field(None, description="Default: -created, or relevance when q is given")
-    cursor: str | None = Field(None, max_length=500)
-    limit: int = Field(25, ge=1, le=100)
 
     @field_validator("status")
     @classmethod
@@ -57,6 +57,11 @@ class TicketListQuery(Schema):
         if unknown:
             raise ValueError(f"Unknown status: {', '.join(unknown)}. Use one of {', '.join(Status.values)}.")
         return statuses
+
+
+class TicketListQuery(TicketFilterQuery):
+    cursor: str | None = Field(None, max_length=500)
+    limit: int = Field(25, ge=1, le=100)
 
 
 def _detail(user, ticket_id: int) -> Ticket:

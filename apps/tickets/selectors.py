@@ -120,9 +120,13 @@ def _with_search(tickets: QuerySet[Ticket], q: str, vendor: str) -> QuerySet[Tic
     )
 
 
-def ticket_list(
-    *, user: User, filters: TicketFilters, cursor: str | None, limit: int, vendor: str
-) -> tuple[list[Ticket], str | None]:
+def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> tuple[QuerySet[Ticket], bool]:
+    """The list's rows before paging: visible to `user`, filtered, searched, with `sort_key` annotated.
+
+    Returns (queryset, descending); order it by `ORDER_BY[descending]`. The list pages it with a
+    keyset cursor on (sort_key, id); the CSV export (apps.reports) streams it whole — one place for
+    the filters and the ordering of both.
+    """
     tickets = _filtered(user, filters)
     ordering = filters.ordering
     q = (filters.q or "").strip()
@@ -144,15 +148,24 @@ def ticket_list(
             )
         else:
             tickets = tickets.annotate(sort_key=F(field))
+    return tickets, descending
 
+
+# Ties on the sort key are broken by id, so the order is total and a cursor is exact.
+ORDER_BY = {True: ("-sort_key", "-id"), False: ("sort_key", "id")}
+
+
+def ticket_list(
+    *, user: User, filters: TicketFilters, cursor: str | None, limit: int, vendor: str
+) -> tuple[list[Ticket], str | None]:
+    tickets, descending = ordered_tickets(user=user, filters=filters, vendor=vendor)
     if cursor:
         key, last_id = _decode_cursor(cursor)
         if descending:
             tickets = tickets.filter(Q(sort_key__lt=key) | Q(sort_key=key, id__lt=last_id))
         else:
             tickets = tickets.filter(Q(sort_key__gt=key) | Q(sort_key=key, id__gt=last_id))
-    order = ["-sort_key", "-id"] if descending else ["sort_key", "id"]
-    rows = list(tickets.order_by(*order).values(*LIST_COLUMNS)[: limit + 1])
+    rows = list(tickets.order_by(*ORDER_BY[descending]).values(*LIST_COLUMNS)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

@@ -1,0 +1,98 @@
+from datetime import date, datetime
+
+from ninja import Schema
+from pydantic import Field
+
+from apps.accounts.schemas import TeamRef, UserOut
+from apps.tickets.api import TicketFilterQuery
+
+MINUTES = "Minutes (two decimals); null when no ticket qualifies"
+
+
+class DashboardQuery(Schema):
+    model_config = {"extra": "forbid", "populate_by_name": True}
+
+    from_: date | None = Field(
+        None, alias="from", description="First day (in `tz`), included. Default: 29 days before `to`"
+    )
+    to: date | None = Field(None, description="Last day (in `tz`), included. Default: today")
+    team: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this team's tickets")
+    tz: str = Field("UTC", max_length=64, description="IANA time zone the days are counted in")
+
+
+class PeriodOut(Schema):
+    from_: date = Field(alias="from")
+    to: date
+    tz: str
+    team: int | None
+
+
+class BacklogTeam(Schema):
+    team: TeamRef | None = Field(description="null: the triage queue (no team)")
+    open: int
+
+
+class BacklogOut(Schema):
+    total: int = Field(description="Open tickets now: every status but resolved and closed")
+    unassigned: int
+    by_status: dict[str, int]
+    by_priority: dict[str, int]
+    by_team: list[BacklogTeam]
+
+
+class DayOut(Schema):
+    date: date
+    created: int
+    resolved: int = Field(description="Tickets that became resolved (or closed unresolved) that day")
+
+
+class DurationOut(Schema):
+    count: int = Field(description="Tickets the figure is computed over")
+    median_minutes: float | None = Field(description=MINUTES)
+    p90_minutes: float | None = Field(description=MINUTES)
+
+
+class WorkflowDecisions(Schema):
+    workflow: str
+    decided: int
+    median_minutes: float | None = Field(description=MINUTES)
+
+
+class ApprovalsOut(Schema):
+    pending: int
+    oldest_pending_minutes: float | None
+    by_workflow: list[WorkflowDecisions]
+
+
+class WorkloadRow(Schema):
+    user: UserOut
+    open: int
+    high_priority: int = Field(description="Of the open ones, high or urgent")
+
+
+class ReopenOut(Schema):
+    resolved: int = Field(description="Tickets moved to resolved/closed in the period")
+    reopened: int = Field(description="Of those, moved back to an open status afterwards")
+    rate_percent: float | None
+
+
+class TagCount(Schema):
+    tag: str
+    count: int
+
+
+class DashboardOut(Schema):
+    period: PeriodOut
+    generated_at: datetime
+    backlog: BacklogOut
+    created_vs_resolved: list[DayOut]
+    first_response: DurationOut
+    resolution: DurationOut
+    approvals: ApprovalsOut
+    workload: list[WorkloadRow]
+    reopen: ReopenOut
+    top_tags: list[TagCount]
+
+
+class TicketExportQuery(TicketFilterQuery):
+    tz: str = Field("UTC", max_length=64, description="IANA time zone the date columns are written in")

@@ -1,0 +1,224 @@
+"""The dashboard's figures, each computed in the database (docs/reports.md defines every one).
+
+Every figure starts from `report_tickets(user, team_id)`: the tickets the caller may see under the
+tickets app's own visibility rule (`visible_tickets_q`), optionally one team's. A figure is one
+query (two for SLA), so a dashboard costs the same number of queries at ten tickets and at a million.
+Python only shapes the grouped rows the database returns (a few dozen at most), never tickets.
+"""
+
+from datetime import datetime
+
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
+
+from apps.accounts.models import USER_VALUE_FIELDS, Role, User, display_name_of
+from apps.approvals.models import ApprovalRequest, RequestState
+from apps.reports.periods import ReportPeriod
+from apps.reports.stats import EpochSeconds, percentiles
+from apps.tickets.models import Priority, Status, Ticket, TicketEvent
+from apps.tickets.permissions import visible_tickets_q
+from apps.tickets.workflow import DONE
+
+OPEN_STATUSES = [status for status in Status.values if status not in DONE]
+DONE_STATUSES = sorted(DONE)
+STAFF_ROLES = [Role.AGENT, Role.ADMIN]
+TOP_TAGS = 10
+SECONDS_PER_MINUTE = 60
+
+
+def report_tickets(user: User, team_id: int | None) -> QuerySet[Ticket]:
+    """What every figure counts: tickets `user` may see (the list's rule), optionally of one team."""
+    tickets = Ticket.objects.filter(visible_tickets_q(user))
+    return tickets if team_id is None else tickets.filter(team_id=team_id)
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / SECONDS_PER_MINUTE, 2)
+
+
+def _person(row: dict, prefix: str) -> dict:
+    values = {column: row[f"{prefix}__{column}"] for column in USER_VALUE_FIELDS}
+    values["display_name"] = display_name_of(
+        values["name"], values["first_name"], values["last_name"], values["email"], values["username"]
+    )
+    return values
+
+
+def _done_at():
+    # The moment the ticket last became finished work: resolved, or closed without being resolved.
+    # Both stamps are cleared on reopen (tickets.services.ticket_transition), so this is the current one.
+    return Coalesce("resolved_at", "closed_at")
+
+
+def backlog(tickets: QuerySet[Ticket]) -> dict:
+    """Open tickets now (any status but resolved/closed), by status, priority and team. One query."""
+    rows = (
+        tickets.filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values("status", "priority", "team_id", "team__name")
+        .annotate(n=Count("id"), unassigned=Count("id", filter=Q(assignee__isnull=True)))
+    )
+    by_status = dict.fromkeys(OPEN_STATUSES, 0)
+    by_priority = {priority.label: 0 for priority in Priority}
+    by_team: dict[int | None, dict] = {}
+    unassigned = 0
+    for row in rows:
+        by_status[row["status"]] += row["n"]
+        by_priority[Priority(row["priority"]).label] += row["n"]
+        unassigned += row["unassigned"]
+        team = by_team.setdefault(
+            row["team_id"],
+            {"team": {"id": row["team_id"], "name": row["team__name"]} if row["team_id"] else None, "open": 0},
+        )
+        team["open"] += row["n"]
+    return {
+        "total": sum(by_status.values()),
+        "unassigned": unassigned,
+        "by_status": by_status,
+        "by_priority": by_priority,
+        "by_team": sorted(by_team.values(), key=lambda t: (-t["open"], t["team"]["name"] if t["team"] else "")),
+    }
+
+
+def created_vs_resolved(tickets: QuerySet[Ticket], period: ReportPeriod) -> list[dict]:
+    """Per day of the period in its timezone: tickets created, and tickets that became resolved/closed."""
+    created = (
+        tickets.filter(created_at__gte=period.start, created_at__lt=period.end)
+        .annotate(day=TruncDate("created_at", tzinfo=period.tz))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    resolved = (
+        tickets.annotate(done_at=_done_at())
+        .filter(done_at__gte=period.start, done_at__lt=period.end)
+        .annotate(day=TruncDate("done_at", tzinfo=period.tz))
+        .order_by()
+        .values("day")
+        .annotate(n=Count("id"))
+    )
+    created_by_day = {row["day"]: row["n"] for row in created}
+    resolved_by_day = {row["day"]: row["n"] for row in resolved}
+    return [
+        {"date": day, "created": created_by_day.get(day, 0), "resolved": resolved_by_day.get(day, 0)}
+        for day in period.days
+    ]
+
+
+def _duration_figure(rows: QuerySet, value: str) -> dict:
+    count, (median, p90) = percentiles(rows, value=value, fractions=(0.5, 0.9))[None]
+    return {"count": count, "median_minutes": _minutes(median), "p90_minutes": _minutes(p90)}
+
+
+def first_response(tickets: QuerySet[Ticket], period: ReportPeriod) -> dict:
+    """Time from creation to the first public comment by staff (an agent or admin other than the
+    requester; API.md "SLA"), over tickets created in the period that have one."""
+    responded = Q(
+        comments__internal=False,
+        comments__author__role__in=STAFF_ROLES,
+    ) & ~Q(comments__author_id=F("requester_id"))
+    rows = (
+        tickets.filter(created_at__gte=period.start, created_at__lt=period.end)
+        .annotate(first_response_at=Min("comments__created_at", filter=responded))
+        .annotate(seconds=EpochSeconds("first_response_at") - EpochSeconds("created_at"))
+    )
+    return _duration_figure(rows, "seconds")
+
+
+def resolution(tickets: QuerySet[Ticket], period: ReportPeriod) -> dict:
+    """Time from creation to resolution (or closing), over tickets that became resolved/closed in the
+    period; a reopened ticket counts from creation to its latest resolution."""
+    rows = (
+        tickets.annotate(done_at=_done_at())
+        .filter(done_at__gte=period.start, done_at__lt=period.end)
+        .annotate(seconds=EpochSeconds("done_at") - EpochSeconds("created_at"))
+    )
+    return _duration_figure(rows, "seconds")
+
+
+def approvals(tickets: QuerySet[Ticket], period: ReportPeriod, now: datetime) -> dict:
+    """Approval requests on the tickets: pending now (count, oldest's age), and per workflow the
+    requests decided (approved or rejected, not cancelled) in the period with their median time to decide."""
+    requests = ApprovalRequest.objects.filter(ticket__in=tickets.values("pk"))
+    pending = requests.filter(state=RequestState.PENDING).aggregate(n=Count("id"), oldest=Min("created_at"))
+    decided = requests.filter(
+        state__in=[RequestState.APPROVED, RequestState.REJECTED],
+        finished_at__gte=period.start,
+        finished_at__lt=period.end,
+    ).annotate(seconds=EpochSeconds("finished_at") - EpochSeconds("created_at"))
+    by_workflow = percentiles(decided, value="seconds", fractions=(0.5,), group="workflow_name")
+    oldest = pending["oldest"]
+    return {
+        "pending": pending["n"],
+        "oldest_pending_minutes": _minutes((now - oldest).total_seconds()) if oldest else None,
+        "by_workflow": [
+            {"workflow": name, "decided": count, "median_minutes": _minutes(median)}
+            for name, (count, (median,)) in sorted(by_workflow.items())
+        ],
+    }
+
+
+def workload(tickets: QuerySet[Ticket]) -> list[dict]:
+    """Open tickets per assignee (most loaded first), with how many of them are high or urgent."""
+    people = [f"assignee__{column}" for column in USER_VALUE_FIELDS]
+    rows = (
+        tickets.filter(status__in=OPEN_STATUSES, assignee__isnull=False)
+        .order_by()
+        .values(*people)
+        .annotate(open=Count("id"), high_priority=Count("id", filter=Q(priority__gte=Priority.HIGH)))
+        .order_by("-open", "assignee__name", "assignee__id")
+    )
+    return [
+        {"user": _person(row, "assignee"), "open": row["open"], "high_priority": row["high_priority"]} for row in rows
+    ]
+
+
+def reopen_rate(tickets: QuerySet[Ticket], period: ReportPeriod) -> dict:
+    """Of the tickets moved to resolved/closed in the period (activity log), the share moved back to an
+    open status after the first such move in the period (at any time since)."""
+    moves = TicketEvent.objects.filter(kind="status_changed")
+    into_done = Q(new="resolved") | Q(new="closed")
+    out_of_done = (Q(old="resolved") | Q(old="closed")) & ~into_done
+    in_period = Q(created_at__gte=period.start, created_at__lt=period.end)
+    finished = moves.filter(into_done, in_period, ticket_id=OuterRef("pk"))
+    first_finish = moves.filter(into_done, in_period, ticket_id=OuterRef(OuterRef("pk"))).order_by("created_at")
+    reopened_after = moves.filter(
+        out_of_done, ticket_id=OuterRef("pk"), created_at__gt=Subquery(first_finish.values("created_at")[:1])
+    )
+    totals = tickets.filter(Exists(finished)).aggregate(
+        resolved=Count("pk"), reopened=Count("pk", filter=Exists(reopened_after))
+    )
+    rate = round(100 * totals["reopened"] / totals["resolved"], 1) if totals["resolved"] else None
+    return {"resolved": totals["resolved"], "reopened": totals["reopened"], "rate_percent": rate}
+
+
+def top_tags(tickets: QuerySet[Ticket], period: ReportPeriod) -> list[dict]:
+    """The most used tags on tickets created in the period (ties by name)."""
+    created = tickets.filter(created_at__gte=period.start, created_at__lt=period.end)
+    rows = (
+        Ticket.tags.through.objects.filter(ticket_id__in=created.values("pk"))
+        .order_by()
+        .values("tag__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "tag__name")[:TOP_TAGS]
+    )
+    return [{"tag": row["tag__name"], "count": row["n"]} for row in rows]
+
+
+def dashboard(*, user: User, period: ReportPeriod, team_id: int | None, now: datetime | None = None) -> dict:
+    """Every figure of GET /reports/dashboard for `user` (an agent or admin) over `period`."""
+    now = now or timezone.now()
+    tickets = report_tickets(user, team_id)
+    return {
+        "period": {"from": period.first_day, "to": period.last_day, "tz": period.tz.key, "team": team_id},
+        "generated_at": now,
+        "backlog": backlog(tickets),
+        "created_vs_resolved": created_vs_resolved(tickets, period),
+        "first_response": first_response(tickets, period),
+        "resolution": resolution(tickets, period),
+        "approvals": approvals(tickets, period, now),
+        "workload": workload(tickets),
+        "reopen": reopen_rate(tickets, period),
+        "top_tags": top_tags(tickets, period),
+    }
