@@ -10,7 +10,7 @@ MINUTES = "Minutes (two decimals); null when no ticket qualifies"
 
 
 class DashboardQuery(Schema):
-    model_config = {"extra": "forbid", "populate_by_name": True}
+    model_config = {"populate_by_name": True}
 
     from_: date | None = Field(
         None, alias="from", description="First day (in `tz`), included. Default: 29 days before `to`"

@@ -136,3 +136,22 @@ def add_team_b(desk: Desk, suffix: str = "") -> None:
     )  # fmt: skip
     _comment(t7, b, "2026-03-29 10:05")
     _approval(t7, b, "Manager approval", RequestState.PENDING, "2026-03-25 08:00")
+
+
+def add_team_b_history(desk: Desk, suffix: str) -> None:
+    """More of team B, touching every figure: resolved, closed, reopened, decided, commented, tagged."""
+    add_team_b(desk, suffix)
+    b = desk.agent_b
+    done = _ticket(
+        desk, f"T9{suffix}", created="2026-03-28 08:00", team=desk.team_b, status="resolved", tags=["vpn", "b-only"],
+        resolved_at=at("2026-03-29 12:00"), assignee=b,
+    )  # fmt: skip
+    _comment(done, b, "2026-03-28 08:01")
+    _move(done, b, "open", "resolved", "2026-03-28 12:00")
+    _move(done, desk.requester, "resolved", "open", "2026-03-28 13:00")
+    _move(done, b, "open", "resolved", "2026-03-29 12:00")
+    _approval(done, b, "Manager approval", RequestState.APPROVED, "2026-03-28 09:00", "2026-03-28 09:01")
+    _approval(done, b, "B workflow", RequestState.REJECTED, "2026-03-28 09:00", "2026-03-28 19:00")
+    closed = _ticket(desk, f"T10{suffix}", created="2026-03-29 01:00", team=desk.team_b, status="closed",
+                     closed_at=at("2026-03-30 01:00"))  # fmt: skip
+    _move(closed, b, "new", "closed", "2026-03-30 01:00")
