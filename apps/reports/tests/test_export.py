@@ -122,7 +122,7 @@ def test_cells_formats_bom_and_headers(api, desk):
     assert first["due_at"] == "" and first["closed_at"] == ""
 
 
-FORMULAS = ["=HYPERLINK(\"http://x\")", "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "\uff1d1+1"]
+FORMULAS = ['=HYPERLINK("http://x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "\uff1d1+1"]
 
 
 def test_formula_cells_are_neutralised(api, desk):
