@@ -54,7 +54,7 @@ def ticket_export(request: HttpRequest, query: Query[TicketExportQuery]):
         raise ValidationFailed({"tz": "Use an IANA time zone name such as Europe/Berlin or UTC."})
     tz = ZoneInfo(query.tz)
     filters = TicketFilters(**query.dict(exclude={"tz"}))
-    rows = export.export_rows(user=request.auth, filters=filters)
+    rows = export.export_rows(user=request.auth, filters=filters, tz=tz)
     response = StreamingHttpResponse(export.stream(export.csv_chunks(rows, tz)), content_type="text/csv; charset=utf-8")
     stamp = timezone.now().astimezone(tz).strftime("%Y-%m-%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="helpdesk-tickets-{stamp}.csv"'
