@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 
 
 class Status(models.TextChoices):
@@ -73,6 +75,14 @@ class Ticket(models.Model):
             models.Index(fields=["requester", "-created_at", "-id"], name="ticket_requester_created"),
             models.Index(fields=["assignee", "-created_at", "-id"], name="ticket_assignee_created"),
             models.Index(fields=["-updated_at", "-id"], name="ticket_updated"),
+            # Reports (apps/reports): tickets resolved or closed in a period, by the moment they
+            # became finished work; and the open backlog, counted from the index alone.
+            models.Index(Coalesce("resolved_at", "closed_at"), name="ticket_done_at"),
+            models.Index(
+                fields=["status", "priority", "team", "assignee"],
+                name="ticket_open_backlog",
+                condition=~Q(status__in=["closed", "resolved"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,6 +114,10 @@ class TicketEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # Reports: status changes in a period (resolutions and reopens) without the other kinds.
+            models.Index(fields=["created_at"], name="ticketevent_status_changes", condition=Q(kind="status_changed")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} on ticket {self.ticket_id}"
