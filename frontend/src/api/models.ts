@@ -23,6 +23,9 @@ export type TicketOrdering = NonNullable<TicketListQuery['ordering']>
 export type TicketCreate = S['TicketCreateIn']
 export type TicketUpdate = S['TicketUpdateIn']
 
+export type Dashboard = S['DashboardOut']
+export type DashboardQuery = NonNullable<operations['apps_reports_api_dashboard']['parameters']['query']>
+
 export type Comment = S['CommentOut']
 export type CommentPage = S['CommentPage']
 export type Attachment = S['AttachmentOut']

@@ -408,6 +408,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dashboard figures
+         * @description Figures over the tickets the caller may see (agents: their teams, the triage queue and their own;
+         *     admins: all), optionally one team's, for the days `from`..`to` in `tz`. Requesters get 403.
+         *     docs/reports.md defines every figure.
+         */
+        get: operations["apps_reports_api_dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/teams": {
         parameters: {
             query?: never;
@@ -646,6 +668,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export tickets as CSV
+         * @description Every ticket `GET /tickets` would return with the same filters and ordering (all pages), as CSV,
+         *     streamed. Date columns are wall-clock times in `tz`; formula-like cells are neutralised.
+         */
+        get: operations["apps_reports_api_ticket_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -856,6 +899,15 @@ export interface components {
             /** Next Cursor */
             next_cursor: string | null;
         };
+        /** ApprovalsOut */
+        ApprovalsOut: {
+            /** By Workflow */
+            by_workflow: components["schemas"]["WorkflowDecisions"][];
+            /** Oldest Pending Minutes */
+            oldest_pending_minutes: number | null;
+            /** Pending */
+            pending: number;
+        };
         /** ApprovalStartIn */
         ApprovalStartIn: {
             /** Workflow Id */
@@ -960,6 +1012,33 @@ export interface components {
             ticket_id: number;
             uploaded_by: components["schemas"]["UserOut"] | null;
         };
+        /** BacklogOut */
+        BacklogOut: {
+            /** By Priority */
+            by_priority: {
+                [key: string]: number;
+            };
+            /** By Status */
+            by_status: {
+                [key: string]: number;
+            };
+            /** By Team */
+            by_team: components["schemas"]["BacklogTeam"][];
+            /**
+             * Total
+             * @description Open tickets now: every status but resolved and closed
+             */
+            total: number;
+            /** Unassigned */
+            unassigned: number;
+        };
+        /** BacklogTeam */
+        BacklogTeam: {
+            /** Open */
+            open: number;
+            /** @description null: the triage queue (no team) */
+            team: components["schemas"]["TeamRef"] | null;
+        };
         /** CommentCreateIn */
         CommentCreateIn: {
             /**
@@ -1059,6 +1138,65 @@ export interface components {
         CommentUpdateIn: {
             /** Body */
             body: string;
+        };
+        /** DashboardOut */
+        DashboardOut: {
+            approvals: components["schemas"]["ApprovalsOut"];
+            backlog: components["schemas"]["BacklogOut"];
+            /** Created Vs Resolved */
+            created_vs_resolved: components["schemas"]["DayOut"][];
+            first_response: components["schemas"]["DurationOut"];
+            /**
+             * Generated At
+             * Format: date-time
+             */
+            generated_at: string;
+            period: components["schemas"]["PeriodOut"];
+            reopen: components["schemas"]["ReopenOut"];
+            resolution: components["schemas"]["DurationOut"];
+            /** Top Tags */
+            top_tags: components["schemas"]["TagCount"][];
+            /** Workload */
+            workload: components["schemas"]["WorkloadRow"][];
+        };
+        /** DashboardQuery */
+        DashboardQuery: {
+            /**
+             * From
+             * @description First day (in `tz`), included. Default: 29 days before `to`
+             */
+            from?: string | null;
+            /**
+             * Team
+             * @description Only this team's tickets
+             */
+            team?: number | null;
+            /**
+             * To
+             * @description Last day (in `tz`), included. Default: today
+             */
+            to?: string | null;
+            /**
+             * Tz
+             * @description IANA time zone the days are counted in
+             * @default UTC
+             */
+            tz: string;
+        };
+        /** DayOut */
+        DayOut: {
+            /** Created */
+            created: number;
+            /**
+             * Date
+             * Format: date
+             */
+            date: string;
+            /**
+             * Resolved
+             * @description Tickets that became resolved (or closed unresolved) that day
+             */
+            resolved: number;
         };
         /** DecisionEntryOut */
         DecisionEntryOut: {
@@ -1192,6 +1330,24 @@ export interface components {
             /** Role */
             role: string;
         };
+        /** DurationOut */
+        DurationOut: {
+            /**
+             * Count
+             * @description Tickets the figure is computed over
+             */
+            count: number;
+            /**
+             * Median Minutes
+             * @description Minutes (two decimals); null when no ticket qualifies
+             */
+            median_minutes: number | null;
+            /**
+             * P90 Minutes
+             * @description Minutes (two decimals); null when no ticket qualifies
+             */
+            p90_minutes: number | null;
+        };
         /** ErrorOut */
         ErrorOut: {
             /** Code */
@@ -1240,6 +1396,38 @@ export interface components {
             teams: components["schemas"]["TeamRef"][];
             /** Username */
             username: string;
+        };
+        /** PeriodOut */
+        PeriodOut: {
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /** Team */
+            team: number | null;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
+            /** Tz */
+            tz: string;
+        };
+        /** ReopenOut */
+        ReopenOut: {
+            /** Rate Percent */
+            rate_percent: number | null;
+            /**
+             * Reopened
+             * @description Of those, moved back to an open status afterwards
+             */
+            reopened: number;
+            /**
+             * Resolved
+             * @description Tickets moved to resolved/closed in the period
+             */
+            resolved: number;
         };
         /**
          * StepIn
@@ -1302,6 +1490,13 @@ export interface components {
              * @enum {string}
              */
             state: "waiting" | "pending" | "approved" | "rejected" | "skipped";
+        };
+        /** TagCount */
+        TagCount: {
+            /** Count */
+            count: number;
+            /** Tag */
+            tag: string;
         };
         /** TeamOut */
         TeamOut: {
@@ -1440,6 +1635,49 @@ export interface components {
             items: components["schemas"]["TicketEventOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** TicketExportQuery */
+        TicketExportQuery: {
+            /**
+             * Assignee
+             * @description 'me', 'none' (unassigned) or a user id
+             */
+            assignee?: string | null;
+            /** Created After */
+            created_after?: string | null;
+            /** Created Before */
+            created_before?: string | null;
+            /**
+             * Ordering
+             * @description Default: -created, or relevance when q is given
+             */
+            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due") | null;
+            /** Priority */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Q
+             * @description Full-text search in title and description, or a number like HD-42
+             */
+            q?: string | null;
+            /** Requester */
+            requester?: number | null;
+            /**
+             * Status
+             * @description One or more statuses (repeat the parameter or comma-separate)
+             */
+            status?: string[] | null;
+            /** Tag */
+            tag?: string | null;
+            /** Team */
+            team?: number | null;
+            /** Type */
+            type?: ("incident" | "service_request" | "change" | "question") | null;
+            /**
+             * Tz
+             * @description IANA time zone the date columns are written in
+             * @default UTC
+             */
+            tz: string;
         };
         /** TicketListItem */
         TicketListItem: {
@@ -1666,6 +1904,18 @@ export interface components {
             /** Steps */
             steps: components["schemas"]["StepIn"][];
         };
+        /** WorkflowDecisions */
+        WorkflowDecisions: {
+            /** Decided */
+            decided: number;
+            /**
+             * Median Minutes
+             * @description Minutes (two decimals); null when no ticket qualifies
+             */
+            median_minutes: number | null;
+            /** Workflow */
+            workflow: string;
+        };
         /** WorkflowOut */
         WorkflowOut: {
             /** Active */
@@ -1746,6 +1996,17 @@ export interface components {
             name?: string | null;
             /** Steps */
             steps?: components["schemas"]["StepIn"][] | null;
+        };
+        /** WorkloadRow */
+        WorkloadRow: {
+            /**
+             * High Priority
+             * @description Of the open ones, high or urgent
+             */
+            high_priority: number;
+            /** Open */
+            open: number;
+            user: components["schemas"]["UserOut"];
         };
     };
     responses: never;
@@ -2823,6 +3084,53 @@ export interface operations {
             };
         };
     };
+    apps_reports_api_dashboard: {
+        parameters: {
+            query?: {
+                /** @description First day (in `tz`), included. Default: 29 days before `to` */
+                from?: string | null;
+                /** @description Only this team's tickets */
+                team?: number | null;
+                /** @description Last day (in `tz`), included. Default: today */
+                to?: string | null;
+                /** @description IANA time zone the days are counted in */
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DashboardOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     apps_accounts_api_teams: {
         parameters: {
             query?: never;
@@ -3598,6 +3906,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_reports_api_ticket_export: {
+        parameters: {
+            query?: {
+                /** @description 'me', 'none' (unassigned) or a user id */
+                assignee?: string | null;
+                created_after?: string | null;
+                created_before?: string | null;
+                /** @description Default: -created, or relevance when q is given */
+                ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due") | null;
+                priority?: ("low" | "normal" | "high" | "urgent") | null;
+                /** @description Full-text search in title and description, or a number like HD-42 */
+                q?: string | null;
+                requester?: number | null;
+                /** @description One or more statuses (repeat the parameter or comma-separate) */
+                status?: string[] | null;
+                tag?: string | null;
+                team?: number | null;
+                type?: ("incident" | "service_request" | "change" | "question") | null;
+                /** @description IANA time zone the date columns are written in */
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description UTF-8 CSV with a byte-order mark; columns in docs/reports.md */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             /** @description Unprocessable Entity */

@@ -5,6 +5,8 @@ declare module 'vue-router' {
   interface RouteMeta {
     public?: boolean
     title?: string
+    /** for agents and admins; others land on their tickets */
+    staff?: boolean
   }
 }
 
@@ -14,13 +16,29 @@ export function safeNext(value: unknown): string {
   if (typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/sign-in')) {
     return next
   }
-  return '/tickets'
+  return '/'
 }
 
 export const router = createRouter({
   history: createWebHistory('/'),
   routes: [
-    { path: '/', redirect: '/tickets' },
+    {
+      // The landing page: the dashboard for agents and admins, their tickets for requesters.
+      path: '/',
+      name: 'home',
+      component: { render: () => null },
+      beforeEnter: async () => {
+        const auth = useAuthStore()
+        await auth.init()
+        return auth.isStaff ? { name: 'dashboard' } : { name: 'tickets' }
+      },
+    },
+    {
+      path: '/dashboard',
+      name: 'dashboard',
+      component: () => import('@/views/DashboardView.vue'),
+      meta: { title: 'Dashboard', staff: true },
+    },
     {
       path: '/sign-in',
       name: 'sign-in',
@@ -72,8 +90,11 @@ router.beforeEach(async (to): Promise<true | RouteLocationRaw> => {
   const auth = useAuthStore()
   await auth.init()
   if (to.name === 'sign-in' && auth.status === 'signed_in') return safeNext(to.query.next)
-  if (to.meta.public || auth.status === 'signed_in') return true
-  return { name: 'sign-in', query: { next: to.fullPath } }
+  if (to.meta.public) return true
+  if (auth.status !== 'signed_in') return { name: 'sign-in', query: { next: to.fullPath } }
+  // The server refuses reports to requesters (403); send them where their work is instead.
+  if (to.meta.staff && !auth.isStaff) return { name: 'tickets' }
+  return true
 })
 
 // After a deploy, an open tab may ask for a route chunk that no longer exists (hashed names):

@@ -35,7 +35,8 @@ export function matchesFilters(ticket: Ticket, filters: TicketFilters, meId: num
   return true
 }
 
-function toQuery(filters: TicketFilters, cursor: string | null): TicketListQuery {
+/** The list's filters as query parameters (the list and its CSV export take the same ones). */
+export function filterQuery(filters: TicketFilters): Omit<TicketListQuery, 'cursor' | 'limit'> {
   return {
     ...(filters.status.length ? { status: filters.status } : {}),
     ...(filters.priority ? { priority: filters.priority as TicketListQuery['priority'] } : {}),
@@ -43,9 +44,11 @@ function toQuery(filters: TicketFilters, cursor: string | null): TicketListQuery
     ...(filters.team ? { team: Number(filters.team) } : {}),
     ...(filters.q.trim() ? { q: filters.q.trim() } : {}),
     ...(filters.ordering ? { ordering: filters.ordering } : {}),
-    ...(cursor ? { cursor } : {}),
-    limit: PAGE_SIZE,
   }
+}
+
+function toQuery(filters: TicketFilters, cursor: string | null): TicketListQuery {
+  return { ...filterQuery(filters), ...(cursor ? { cursor } : {}), limit: PAGE_SIZE }
 }
 
 /** Tickets normalised by id; the list is an ordered array of ids over that map. */
