@@ -1,14 +1,15 @@
 """The dashboard's figures, each computed in the database (docs/reports.md defines every one).
 
-Every figure starts from `report_tickets(user, team_id)`: the tickets the caller may see under the
+Every figure counts the tickets of `report_scope(user, team_id)`: those the caller may see under the
 tickets app's own visibility rule (`visible_tickets_q`), optionally one team's. A figure is one
 query (two for SLA), so a dashboard costs the same number of queries at ten tickets and at a million.
 Python only shapes the grouped rows the database returns (a few dozen at most), never tickets.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, FilteredRelation, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
@@ -28,10 +29,30 @@ TOP_TAGS = 10
 SECONDS_PER_MINUTE = 60
 
 
-def report_tickets(user: User, team_id: int | None) -> QuerySet[Ticket]:
-    """What every figure counts: tickets `user` may see (the list's rule), optionally of one team."""
-    tickets = Ticket.objects.filter(visible_tickets_q(user))
-    return tickets if team_id is None else tickets.filter(team_id=team_id)
+@dataclass(frozen=True)
+class Scope:
+    """What every figure counts: tickets the caller may see under the tickets app's own rule
+    (`visible_tickets_q`, as the list applies it), optionally one team's."""
+
+    q: Q
+
+    def tickets(self) -> QuerySet[Ticket]:
+        return Ticket.objects.filter(self.q)
+
+    def via(self, relation: str) -> Q:
+        """The same rule for rows that point at a ticket (approvals, activity, tags) through `relation`:
+        filtering those rows by a join lets the database start from them, not from every ticket."""
+        return _prefixed(self.q, relation)
+
+
+def _prefixed(q: Q, relation: str) -> Q:
+    children = [_prefixed(c, relation) if isinstance(c, Q) else (f"{relation}__{c[0]}", c[1]) for c in q.children]
+    return Q(*children, _connector=q.connector, _negated=q.negated)
+
+
+def report_scope(user: User, team_id: int | None) -> Scope:
+    q = visible_tickets_q(user)
+    return Scope(q if team_id is None else q & Q(team_id=team_id))
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -52,10 +73,11 @@ def _done_at():
     return Coalesce("resolved_at", "closed_at")
 
 
-def backlog(tickets: QuerySet[Ticket]) -> dict:
+def backlog(scope: Scope) -> dict:
     """Open tickets now (any status but resolved/closed), by status, priority and team. One query."""
     rows = (
-        tickets.exclude(status__in=DONE_STATUSES)
+        scope.tickets()
+        .exclude(status__in=DONE_STATUSES)
         .order_by()
         .values("status", "priority", "team_id", "team__name")
         .annotate(n=Count("id"), unassigned=Count("id", filter=Q(assignee__isnull=True)))
@@ -82,7 +104,8 @@ def backlog(tickets: QuerySet[Ticket]) -> dict:
     }
 
 
-def created_vs_resolved(tickets: QuerySet[Ticket], period: ReportPeriod) -> list[dict]:
+def created_vs_resolved(scope: Scope, period: ReportPeriod) -> list[dict]:
+    tickets = scope.tickets()
     """Per day of the period in its timezone: tickets created, and tickets that became resolved/closed."""
     created = (
         tickets.filter(created_at__gte=period.start, created_at__lt=period.end)
@@ -112,36 +135,41 @@ def _duration_figure(rows: QuerySet, value: str) -> dict:
     return {"count": count, "median_minutes": _minutes(median), "p90_minutes": _minutes(p90)}
 
 
-def first_response(tickets: QuerySet[Ticket], period: ReportPeriod) -> dict:
+def first_response(scope: Scope, period: ReportPeriod) -> dict:
     """Time from creation to the first public comment by staff (an agent or admin other than the
     requester; API.md "SLA"), over tickets created in the period that have one."""
-    responded = Q(
-        comments__internal=False,
-        comments__author__role__in=STAFF_ROLES,
-    ) & ~Q(comments__author_id=F("requester_id"))
+    # In the join itself, so only comments written since the period began are read (by their index):
+    # a reply to a ticket created in the period can't be older than the period.
+    replies = FilteredRelation(
+        "comments", condition=Q(comments__internal=False, comments__created_at__gte=period.start)
+    )
+    by_staff = Q(replies__author__role__in=STAFF_ROLES) & ~Q(replies__author_id=F("requester_id"))
     rows = (
-        tickets.filter(created_at__gte=period.start, created_at__lt=period.end)
-        .annotate(first_response_at=Min("comments__created_at", filter=responded))
+        scope.tickets()
+        .filter(created_at__gte=period.start, created_at__lt=period.end)
+        .annotate(replies=replies)
+        .annotate(first_response_at=Min("replies__created_at", filter=by_staff))
         .annotate(seconds=EpochSeconds("first_response_at") - EpochSeconds("created_at"))
     )
     return _duration_figure(rows, "seconds")
 
 
-def resolution(tickets: QuerySet[Ticket], period: ReportPeriod) -> dict:
+def resolution(scope: Scope, period: ReportPeriod) -> dict:
     """Time from creation to resolution (or closing), over tickets that became resolved/closed in the
     period; a reopened ticket counts from creation to its latest resolution."""
     rows = (
-        tickets.annotate(done_at=_done_at())
+        scope.tickets()
+        .annotate(done_at=_done_at())
         .filter(done_at__gte=period.start, done_at__lt=period.end)
         .annotate(seconds=EpochSeconds("done_at") - EpochSeconds("created_at"))
     )
     return _duration_figure(rows, "seconds")
 
 
-def approvals(tickets: QuerySet[Ticket], period: ReportPeriod, now: datetime) -> dict:
+def approvals(scope: Scope, period: ReportPeriod, now: datetime) -> dict:
     """Approval requests on the tickets: pending now (count, oldest's age), and per workflow the
     requests decided (approved or rejected, not cancelled) in the period with their median time to decide."""
-    requests = ApprovalRequest.objects.filter(ticket__in=tickets.values("pk"))
+    requests = ApprovalRequest.objects.filter(scope.via("ticket"))
     pending = requests.filter(state=RequestState.PENDING).aggregate(n=Count("id"), oldest=Min("created_at"))
     decided = requests.filter(
         state__in=[RequestState.APPROVED, RequestState.REJECTED],
@@ -160,11 +188,12 @@ def approvals(tickets: QuerySet[Ticket], period: ReportPeriod, now: datetime) ->
     }
 
 
-def workload(tickets: QuerySet[Ticket]) -> list[dict]:
+def workload(scope: Scope) -> list[dict]:
     """Open tickets per assignee (most loaded first), with how many of them are high or urgent."""
     people = [f"assignee__{column}" for column in USER_VALUE_FIELDS]
     rows = (
-        tickets.exclude(status__in=DONE_STATUSES)
+        scope.tickets()
+        .exclude(status__in=DONE_STATUSES)
         .filter(assignee__isnull=False)
         .order_by()
         .values(*people)
@@ -176,30 +205,31 @@ def workload(tickets: QuerySet[Ticket]) -> list[dict]:
     ]
 
 
-def reopen_rate(tickets: QuerySet[Ticket], period: ReportPeriod) -> dict:
+def reopen_rate(scope: Scope, period: ReportPeriod) -> dict:
     """Of the tickets moved to resolved/closed in the period (activity log), the share moved back to an
     open status after the first such move in the period (at any time since)."""
     moves = TicketEvent.objects.filter(kind="status_changed")
     into_done = Q(new="resolved") | Q(new="closed")
     out_of_done = (Q(old="resolved") | Q(old="closed")) & ~into_done
     in_period = Q(created_at__gte=period.start, created_at__lt=period.end)
-    finished = moves.filter(into_done, in_period, ticket_id=OuterRef("pk"))
-    first_finish = moves.filter(into_done, in_period, ticket_id=OuterRef(OuterRef("pk"))).order_by("created_at")
+    first_finish = moves.filter(into_done, in_period, ticket_id=OuterRef(OuterRef("ticket_id"))).order_by("created_at")
     reopened_after = moves.filter(
-        out_of_done, ticket_id=OuterRef("pk"), created_at__gt=Subquery(first_finish.values("created_at")[:1])
+        out_of_done, ticket_id=OuterRef("ticket_id"), created_at__gt=Subquery(first_finish.values("created_at")[:1])
     )
-    totals = tickets.filter(Exists(finished)).aggregate(
-        resolved=Count("pk"), reopened=Count("pk", filter=Exists(reopened_after))
+    totals = moves.filter(into_done, in_period, scope.via("ticket")).aggregate(
+        resolved=Count("ticket_id", distinct=True),
+        reopened=Count("ticket_id", distinct=True, filter=Exists(reopened_after)),
     )
     rate = round(100 * totals["reopened"] / totals["resolved"], 1) if totals["resolved"] else None
     return {"resolved": totals["resolved"], "reopened": totals["reopened"], "rate_percent": rate}
 
 
-def top_tags(tickets: QuerySet[Ticket], period: ReportPeriod) -> list[dict]:
+def top_tags(scope: Scope, period: ReportPeriod) -> list[dict]:
     """The most used tags on tickets created in the period (ties by name)."""
-    created = tickets.filter(created_at__gte=period.start, created_at__lt=period.end)
     rows = (
-        Ticket.tags.through.objects.filter(ticket_id__in=created.values("pk"))
+        Ticket.tags.through.objects.filter(
+            scope.via("ticket"), ticket__created_at__gte=period.start, ticket__created_at__lt=period.end
+        )
         .order_by()
         .values("tag__name")
         .annotate(n=Count("id"))
@@ -211,16 +241,16 @@ def top_tags(tickets: QuerySet[Ticket], period: ReportPeriod) -> list[dict]:
 def dashboard(*, user: User, period: ReportPeriod, team_id: int | None, now: datetime | None = None) -> dict:
     """Every figure of GET /reports/dashboard for `user` (an agent or admin) over `period`."""
     now = now or timezone.now()
-    tickets = report_tickets(user, team_id)
+    scope = report_scope(user, team_id)
     return {
         "period": {"from": period.first_day, "to": period.last_day, "tz": period.tz.key, "team": team_id},
         "generated_at": now,
-        "backlog": backlog(tickets),
-        "created_vs_resolved": created_vs_resolved(tickets, period),
-        "first_response": first_response(tickets, period),
-        "resolution": resolution(tickets, period),
-        "approvals": approvals(tickets, period, now),
-        "workload": workload(tickets),
-        "reopen": reopen_rate(tickets, period),
-        "top_tags": top_tags(tickets, period),
+        "backlog": backlog(scope),
+        "created_vs_resolved": created_vs_resolved(scope, period),
+        "first_response": first_response(scope, period),
+        "resolution": resolution(scope, period),
+        "approvals": approvals(scope, period, now),
+        "workload": workload(scope),
+        "reopen": reopen_rate(scope, period),
+        "top_tags": top_tags(scope, period),
     }

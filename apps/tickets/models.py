@@ -78,6 +78,8 @@ class Ticket(models.Model):
             # Reports (apps/reports): tickets resolved or closed in a period, by the moment they
             # became finished work; and the open backlog, counted from the index alone.
             models.Index(Coalesce("resolved_at", "closed_at"), name="ticket_done_at"),
+            # Tickets created in a period with their ids, read from the index alone.
+            models.Index(fields=["created_at", "id"], name="ticket_created_id"),
             models.Index(
                 fields=["status", "priority", "team", "assignee"],
                 name="ticket_open_backlog",
