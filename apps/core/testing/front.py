@@ -7,7 +7,9 @@
 only the placeholders differ: the upstream is the test server, the listen addresses are free
 loopback ports, the paths are a fresh directory. TLS uses a self-signed certificate for
 `127.0.0.1` and `localhost` made here. nginx runs unprivileged (as `nobody` when the tests run as
-root) and in the foreground; its output (access and error log) goes to `front.log`.
+root) and in the foreground; its output (access and error log) goes to `front.log`. deploy/nginx/
+and the SPA build are copied into nginx's own directory first, so that user can read them wherever
+the checkout lives (a clone under /root is not readable by `nobody`).
 """
 
 import base64
@@ -126,6 +128,8 @@ def running_front(app_url: str, *, spa_root: Path, timeout: float = 20) -> Itera
         raise RuntimeError(reason)
     workdir = Path(tempfile.mkdtemp(prefix="helpdesk-front-"))
     workdir.chmod(0o755)
+    shutil.copytree(NGINX_DIR, workdir / "nginx")
+    shutil.copytree(spa_root, workdir / "spa")
     cert, key, spki = self_signed_certificate(workdir)
     # nginx reopens /dev/stdout for its access log: the file behind it must be nginx's user's.
     log = workdir / "nginx.log"
@@ -138,14 +142,14 @@ def running_front(app_url: str, *, spa_root: Path, timeout: float = 20) -> Itera
         "HELPDESK_APP": urlsplit(app_url).netloc,
         "NGINX_HTTP_LISTEN": f"{HOST}:{http_port}",
         "NGINX_HTTPS_LISTEN": f"{HOST}:{https_port}",
-        "NGINX_SPA_ROOT": str(spa_root),
+        "NGINX_SPA_ROOT": str(workdir / "spa"),
         "NGINX_TLS_CERT": str(cert),
         "NGINX_TLS_KEY": str(key),
         "NGINX_RUN_DIR": str(workdir / "run"),
     }
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            [str(NGINX_DIR / "run")],
+            [str(workdir / "nginx" / "run")],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -14,7 +14,6 @@ import re
 import secrets
 import socket
 import subprocess
-import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,12 +23,9 @@ import pytest
 import websockets
 from django.conf import settings
 
-from apps.core.testing.front import NGINX_DIR, Front, nginx_missing_reason, running_front, self_signed_certificate
+from apps.core.testing.front import NGINX_DIR, Front, running_front, self_signed_certificate
 from apps.core.testing.live_cluster import Cluster, cluster, scratch_database
 from apps.core.testing.servers import free_port, manage
-
-if nginx_missing_reason():
-    pytest.fail(nginx_missing_reason(), pytrace=False)
 
 PROXY = "127.0.0.1"  # nginx reaches the app from here: the only address the app trusts
 CLIENT = "127.0.0.2"  # the "browser": another loopback address, so the two can be told apart
@@ -61,25 +57,22 @@ class Stack:
         return self.live.urls[0]
 
 
-def fake_spa_build() -> Path:
-    """An index.html naming one hashed bundle, like `vite build` writes (readable by nginx's user)."""
-    root = Path(tempfile.mkdtemp(prefix="helpdesk-spa-"))
-    (root / "assets").mkdir()
+def fake_spa_build(root: Path) -> Path:
+    """An index.html naming one hashed bundle, like `vite build` writes."""
+    (root / "assets").mkdir(parents=True)
     marker = uuid.uuid4().hex
     (root / "index.html").write_text(
         f'<!doctype html><html lang="en"><head><meta name="build" content="{marker}">'
         f'<script type="module" src="/assets/{BUNDLE}"></script></head><body><div id="app"></div></body></html>'
     )
     (root / "assets" / BUNDLE).write_text("export const routes = [];\n" * 2000)
-    for path in [root, root / "assets"]:
-        path.chmod(0o755)
     return root
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("front")
-    spa = fake_spa_build()
+    spa = fake_spa_build(workdir / "spa")
     env = {
         "DJANGO_SETTINGS_MODULE": "apps.core.testing.front_settings",
         "HELPDESK_TEST_SPA_DIR": str(spa),
