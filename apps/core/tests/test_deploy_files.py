@@ -205,3 +205,9 @@ def test_empty_list_variable_falls_back_to_its_default(monkeypatch):
     assert env_list("SOME_LIST", "a,b") == ["a", "b"]
     monkeypatch.setenv("SOME_LIST", " x , ,y ")
     assert env_list("SOME_LIST", "a,b") == ["x", "y"]
+
+
+def test_secrets_on_the_host_stay_out_of_the_build_context():
+    ignored = set((REPO_ROOT / ".dockerignore").read_text().split())
+    assert {".env", "deploy/certs", "data"} <= ignored
+    assert "/deploy/certs/" in (REPO_ROOT / ".gitignore").read_text().split()
