@@ -106,7 +106,7 @@ def test_compose_is_nginx_in_front_of_the_app_and_the_worker(compose):
     assert [port.split(":")[-1] for port in services["web"]["ports"]] == ["8080", "8443"]
     assert services["web"]["build"]["target"] == "web"
     assert services["web"]["environment"]["HELPDESK_APP"] == "app:8000"
-    assert services["web"]["depends_on"] == {"app": {"condition": "service_healthy"}}
+    assert services["web"]["depends_on"] == {"app": {"condition": "service_healthy", "restart": True}}
     assert "/nginx-health" in " ".join(services["web"]["healthcheck"]["test"])
 
     app, worker, migrate = services["app"], services["worker"], services["migrate"]
