@@ -70,7 +70,13 @@ lint: venv-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test-backend: venv-dev
+# @clerk/backend for the differential test of our token verifier (apps/core/tests/test_clerk_parity.py).
+CLERK_PARITY := tools/clerk-parity/node_modules/.stamp-npm-ci
+$(CLERK_PARITY): tools/clerk-parity/package.json tools/clerk-parity/package-lock.json
+	cd tools/clerk-parity && npm ci --no-audit --no-fund
+	touch $@
+
+test-backend: venv-dev $(CLERK_PARITY)
 	$(PY) -m pytest
 
 # Each check the SPA's package.json defines runs (frontend/README.md); `npm run e2e` gets a

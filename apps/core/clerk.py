@@ -5,6 +5,8 @@ The rules follow `@clerk/backend`'s `verifyToken` (the differential test
 purpose, docs/authentication.md ("Where we are stricter than Clerk") says what and why.
 """
 
+import base64
+import binascii
 import logging
 import math
 from dataclasses import dataclass
@@ -30,6 +32,8 @@ SESSION_TOKEN_TYPE = "JWT"  # noqa: S105 (a header value, not a secret)
 # Clerk's header `cat` (JWT category): only these (or none) mark a session token.
 SESSION_CATEGORIES = {"cl_B7d4PD111AAA", "cl_I7d4PD111III"}
 TIME_CLAIMS = ("exp", "nbf", "iat")
+# Clerk's machine-to-machine tokens name a machine (`mch_…`), never a person.
+MACHINE_SUBJECT_PREFIX = "mch_"
 # A date JavaScript (and so Clerk) can represent: ±8.64e15 ms around the epoch.
 MAX_TIME_CLAIM_SECONDS = 8_640_000_000_000
 
@@ -95,6 +99,7 @@ def verify_session_token(token: str) -> VerifiedSession:
 
 
 def _verify(token: str) -> VerifiedSession:
+    _check_encoding(token)
     try:
         header = jwt.get_unverified_header(token)
         unverified = jwt.decode(token, options={"verify_signature": False})
@@ -133,6 +138,8 @@ def _verify(token: str) -> VerifiedSession:
     parties = settings.CLERK_AUTHORIZED_PARTIES
     if parties and expected_issuer != devauth.ISSUER and claims.get("azp") not in parties:
         raise _Reject("invalid_token", f"azp {claims.get('azp')!r} is not an authorized party")
+    if claims["sub"].startswith(MACHINE_SUBJECT_PREFIX):
+        raise _Reject("invalid_token", "the subject is a machine (M2M token), not a user")
     if claims.get("sts") == "pending":
         # Clerk's authenticateRequest treats a pending session as signed out (treatPendingAsSignedOut).
         raise _Reject("session_pending", "session status is pending (tasks not completed)")
@@ -147,6 +154,19 @@ def _verify(token: str) -> VerifiedSession:
     )
 
 
+def _check_encoding(token: str) -> None:
+    # Python's base64 decoder ignores the unused low bits of the last character, so a signature
+    # segment has several spellings that all verify; Clerk's decoder refuses all but the
+    # canonical one. So do we: one token, one spelling.
+    for segment in token.split("."):
+        try:
+            decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise _Reject("invalid_token", f"malformed token: {exc}") from exc
+        if base64.urlsafe_b64encode(decoded).rstrip(b"=").decode() != segment:
+            raise _Reject("invalid_token", "malformed token: a segment is not canonical base64url")
+
+
 def _check_header(header: dict) -> None:
     if header.get("alg") != ALGORITHM:
         raise _Reject("invalid_token", f"algorithm {header.get('alg')!r} is not accepted")
@@ -154,6 +174,9 @@ def _check_header(header: dict) -> None:
         raise _Reject("invalid_token", f"token type {header['typ']!r} is not a session token")
     if "cat" in header and header["cat"] not in SESSION_CATEGORIES:
         raise _Reject("invalid_token", f"token category {header['cat']!r} is not a session token")
+    if "crit" in header or "b64" in header:
+        # PyJWT would refuse most of these too; a session token has no critical extensions.
+        raise _Reject("invalid_token", "critical header extensions are not accepted")
 
 
 def _check_time_claims(claims: dict) -> None:
