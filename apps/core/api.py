@@ -23,9 +23,12 @@ def health(request: HttpRequest):
     return Status(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "checks": checks})
 
 
-@router.get("/ping", auth=None, response=dict)
+@router.get("/ping", auth=None, throttle=[], response=dict)
 def ping(request: HttpRequest):
-    """Liveness: answers without touching the database or other services (use /health for readiness)."""
+    """Liveness: answers without touching the database or other services (use /health for readiness).
+
+    Not throttled: answering costs less than counting (a cache round trip).
+    """
     return {"pong": True}
 
 

@@ -9,7 +9,8 @@ from ninja.security import HttpBearer
 from apps.accounts.models import User
 from apps.accounts.services import api_token_authenticate, is_api_token, user_provision_from_session
 from apps.core.clerk import verify_session_token
-from apps.core.errors import AuthenticationFailed
+from apps.core.errors import AuthenticationFailed, Throttled
+from apps.core.throttling import failed_authentication
 
 logger = logging.getLogger("apps.auth")
 
@@ -47,6 +48,19 @@ def authenticate_bearer(token: str) -> tuple[User, int | None]:
 
 class BearerAuth(HttpBearer):
     def __call__(self, request: HttpRequest):
+        # A client over the failed-authentication rate is refused before its token is looked at:
+        # otherwise it could keep guessing until one guess is right.
+        retry_after = failed_authentication.retry_after(request)
+        if retry_after is not None:
+            logger.info("auth throttled: too many failed authentications from this client")
+            raise Throttled(retry_after)
+        try:
+            return self._authenticate_header(request)
+        except AuthenticationFailed:
+            failed_authentication.record_failure(request)
+            raise
+
+    def _authenticate_header(self, request: HttpRequest):
         header = request.headers.get("Authorization")
         if not header:
             logger.info("auth rejected: missing Authorization header")
