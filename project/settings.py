@@ -204,7 +204,7 @@ THROTTLE_RATES = {
     # Calls without a signed-in user (health, dev sign-in) per client IP.
     "anonymous": env_rate("THROTTLE_ANONYMOUS", "300/min"),
     # Failed Bearer authentication per client IP; over it, even a right token waits.
-    "failed_auth": env_rate("THROTTLE_FAILED_AUTH", "60/min"),
+    "failed_auth": env_rate("THROTTLE_FAILED_AUTH", "300/min"),
 }
 # The client IP is REMOTE_ADDR, never X-Forwarded-For (clients write that header): uvicorn
 # resolves REMOTE_ADDR from trusted proxies (FORWARDED_ALLOW_IPS).
