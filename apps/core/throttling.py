@@ -9,13 +9,16 @@ Django's default cache — Redis when REDIS_URL is set, so every process counts 
   apps.core.auth.BearerAuth before a token is looked at, so a blocked client can't keep guessing.
 
 Rates come from settings.THROTTLE_RATES at each request (`"120/min"`), so tests and
-override_settings can change them. The client IP is REMOTE_ADDR (NINJA_NUM_PROXIES = 0): behind a
+override_settings can change them. When the cache is unreachable the throttles let requests
+through (fail open) and log it. The client IP is REMOTE_ADDR (NINJA_NUM_PROXIES = 0): behind a
 reverse proxy, let uvicorn trust it (FORWARDED_ALLOW_IPS) so REMOTE_ADDR is the client, never a
 header the client wrote.
 """
 
+import logging
 import math
 import threading
+import time
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -23,7 +26,21 @@ from ninja.throttling import SimpleRateThrottle
 
 from apps.accounts.models import User
 
+logger = logging.getLogger(__name__)
+
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+_outage_logged_at: float | None = None
+
+
+def _cache_outage(exc: Exception) -> None:
+    """Throttles fail open: a cache outage must not take the API down with it (health must still
+    answer 503, requests still be served). Logged at most once a minute per process."""
+    global _outage_logged_at
+    if _outage_logged_at is None or time.monotonic() - _outage_logged_at >= 60:
+        _outage_logged_at = time.monotonic()
+        logger.warning("throttling: cache unavailable, not counting requests: %s", exc)
 
 
 def _signed_in_user(request: HttpRequest) -> User | None:
@@ -49,7 +66,11 @@ class _SettingsRateThrottle(SimpleRateThrottle):
 
     def allow_request(self, request: HttpRequest) -> bool:
         self.num_requests, self.duration = self.parse_rate(self.get_rate())
-        return super().allow_request(request)
+        try:
+            return super().allow_request(request)
+        except Exception as exc:  # the cache (Redis) is unreachable: any backend's error will do
+            _cache_outage(exc)
+            return True
 
 
 class UserWriteThrottle(_SettingsRateThrottle):
@@ -81,7 +102,12 @@ class FailedAuthenticationThrottle(_SettingsRateThrottle):
         """Seconds until this client may try again, or None when it is under the limit."""
         self.num_requests, self.duration = self.parse_rate(self.get_rate())
         now = self.timer()
-        history = [at for at in self.cache.get(self.get_cache_key(request), []) if at > now - self.duration]
+        try:
+            recorded = self.cache.get(self.get_cache_key(request), [])
+        except Exception as exc:  # as in allow_request
+            _cache_outage(exc)
+            return None
+        history = [at for at in recorded if at > now - self.duration]
         if len(history) < self.num_requests:
             return None
         return max(1, math.ceil(self.duration - (now - history[-1])))

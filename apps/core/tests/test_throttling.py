@@ -15,7 +15,7 @@ from apps.core.testing.client import ApiClient
 from apps.core.testing.factories import make_user
 from apps.core.testing.markers import requires_redis
 from apps.core.testing.plugin import fake_clerk
-from apps.core.testing.servers import manage, running_server
+from apps.core.testing.servers import free_port, manage, running_server
 
 # A write every test can repeat cheaply: revoking a token that doesn't exist (404, still counted).
 MISSING_TOKEN = "users/me/tokens/987654321"
@@ -129,6 +129,23 @@ def test_failed_authentication_is_limited_per_ip_and_then_even_a_good_token_wait
     _assert_throttled(attacker.get("/api/v1/users/me", HTTP_AUTHORIZATION=good))
     _assert_throttled(attacker.post("/api/v1/tickets", {}, content_type="application/json"))
     assert neighbour.get("/api/v1/users/me", HTTP_AUTHORIZATION=good).status_code == 200
+
+
+@pytest.mark.django_db
+def test_an_unreachable_cache_lets_requests_through(settings):
+    # Throttles fail open: a Redis outage must not take the API down (health must answer 503).
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    _rates(settings, user_writes="1/min", failed_auth="1/min")
+    client = ApiClient(make_user(Role.REQUESTER))
+    assert [client.delete(MISSING_TOKEN).status_code for _ in range(3)] == [404] * 3
+    assert [Client().get("/api/v1/users/me").status_code for _ in range(3)] == [401] * 3
+    assert client.get("users/me").status_code == 200
 
 
 def test_the_openapi_schema_documents_429_with_retry_after_everywhere_it_can_happen():
