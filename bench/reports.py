@@ -58,6 +58,38 @@ def prepare(count: int) -> dict:
     return {"tokens": tokens, "total": Ticket.objects.count(), "team": agent.teams.first().pk}
 
 
+def _backend_pids() -> list[int]:
+    """PostgreSQL backends of the server process: every client connection to the bench database but ours."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def cpu_per_request(base_url: str, path: str, headers: dict, server_pid: int, count: int = 20) -> dict:
+    """CPU the server process and its PostgreSQL backends spend per request, over `count` sequential
+    requests: unlike latency, it hardly depends on what else the machine is doing (parallel query
+    workers, which come and go, are not counted)."""
+    import httpx
+
+    from apps.core.testing.processes import cpu_seconds
+
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
+        client.get(path).raise_for_status()  # the pool's connections exist and are warm
+        backends = _backend_pids()
+        server_before = cpu_seconds(server_pid)
+        database_before = sum(cpu_seconds(pid) for pid in backends)
+        for _ in range(count):
+            client.get(path).raise_for_status()
+        server = cpu_seconds(server_pid) - server_before
+        database = sum(cpu_seconds(pid) for pid in backends if Path(f"/proc/{pid}").exists()) - database_before
+    return {"server_ms": server * 1000 / count, "database_ms": database * 1000 / count}
+
+
 def export_run(base_url: str, token: str, params: dict, pid: int) -> dict:
     """Streams one export, sampling the server's RSS every 50 ms; rows/s and memory figures."""
     import httpx
@@ -160,6 +192,12 @@ def main() -> None:
         quarter = f"{dashboard}&from={today - dt.timedelta(days=89)}&to={today}"
         results.append(measure("dashboard, admin, 90 days", paths=[quarter], headers=as_admin, **run))
         pid = uvicorn_pid(port)
+        cpu = {
+            "admin, 30 days": cpu_per_request(base_url, dashboard, as_admin, pid),
+            "agent, 30 days": cpu_per_request(base_url, dashboard, as_agent, pid),
+            "admin, 90 days": cpu_per_request(base_url, quarter, as_admin, pid),
+            "ceiling: ping": cpu_per_request(base_url, "/api/v1/ping", as_admin, pid),
+        }
         # The newest export_rows tickets: the list's default order, cut by created_after.
         from apps.tickets.models import Ticket
 
@@ -178,6 +216,10 @@ def main() -> None:
     print(HEADER)
     for result in results:
         print(result.row())
+    print("\nCPU per request, 20 sequential requests (hardly depends on the machine's load):")
+    print("| request          | server ms | PostgreSQL ms |\n|---|---:|---:|")
+    for name, figures in cpu.items():
+        print(f"| {name:<16} | {figures['server_ms']:9.1f} | {figures['database_ms']:13.1f} |")
     goal = 150 if fixture["total"] <= 150_000 else 1000
     worst = max(result.percentile(95) for result in results[1:])
     print(f"\ndashboard p95 worst case {worst:.0f} ms (goal ≤ {goal} ms at this size)")

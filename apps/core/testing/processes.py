@@ -1,6 +1,7 @@
 """Memory of a server process, read from /proc (Linux): for tests and benchmarks that check a
 server holds constant memory (e.g. a streamed export), without a dependency."""
 
+import os
 from pathlib import Path
 
 
@@ -33,3 +34,10 @@ def rss_bytes(pid: int) -> int:
 def peak_rss_bytes(pid: int) -> int:
     """The highest resident set size the process has had (VmHWM)."""
     return _status_kib(pid, "VmHWM") * 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used so far (from /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, utime and stime are fields 14 and 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
