@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "apps.approvals",
     "apps.comments",
     "apps.attachments",
+    "apps.notifications",
 ]
 
 MIDDLEWARE = [
