@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.core.errors import Conflict, ValidationFailed
-from apps.core.events import broadcast_on_commit
+from apps.core.events import broadcast_each_on_commit, broadcast_on_commit
 from apps.notifications.kinds import Kind
 from apps.notifications.models import EmailState, Notification, NotificationSetting, OutgoingEmail, UsedUnsubscribeLink
 from apps.notifications.rules import Planned
@@ -70,26 +70,11 @@ def notifications_deliver(planned: list[Planned]) -> list[Notification]:
         )
         for p, in_app, emailed in rows
     ]
-    created = _insert(notifications)
+    # A recipient hears of an event key once: the check above, and the unique constraint as the
+    # backstop (a concurrent second delivery of the same event fails whole, logged by the caller).
+    created = Notification.objects.bulk_create(notifications)
     _announce_created([n for n in created if n.in_app])
     return created
-
-
-def _insert(notifications: list[Notification]) -> list[Notification]:
-    try:
-        with transaction.atomic():
-            return Notification.objects.bulk_create(notifications)
-    except IntegrityError:
-        # Another run delivered some of these meanwhile (a job that ran twice at once): keep the rest.
-        created = []
-        for notification in notifications:
-            try:
-                with transaction.atomic():
-                    notification.save()
-                created.append(notification)
-            except IntegrityError:
-                continue
-        return created
 
 
 def _open_emails(recipient_ids: set[int], ticket_id: int | None) -> dict[int, OutgoingEmail]:
@@ -133,9 +118,9 @@ def _announce_created(notifications: list[Notification]) -> None:
     for notification in notifications:
         notification.ticket = tickets.get(notification.ticket_id)
         notification.actor = actors.get(notification.actor_id)
-        broadcast_on_commit(
-            NOTIFICATION_CREATED, notification_item(notification), topics=[f"user:{notification.recipient_id}"]
-        )
+    broadcast_each_on_commit(
+        NOTIFICATION_CREATED, [(f"user:{n.recipient_id}", notification_item(n)) for n in notifications]
+    )
 
 
 @transaction.atomic

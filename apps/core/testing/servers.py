@@ -140,21 +140,37 @@ def main(argv: list[str]) -> int:
     """`python -m apps.core.testing.servers -- COMMAND...`: run COMMAND against a fresh server.
 
     The server gets a new DATA_DIR (fresh SQLite, local attachments), migrations and demo data,
-    DEBUG=1 and AUTH_DEV_LOGIN=1 — the contract of `npm run e2e` (frontend/README.md). REDIS_URL
-    is passed through, so a run with Redis exercises the Redis channel layer. COMMAND gets
-    E2E_BASE_URL; its exit code is returned.
+    DEBUG=1 and AUTH_DEV_LOGIN=1 — the contract of `npm run e2e` (frontend/README.md) — and a
+    background worker beside it, as under `make run`; mail is written as .eml files to
+    DATA_DIR/mail/ and goes at once (EMAIL_COALESCE_SECONDS=0). REDIS_URL is passed through, so a
+    run with Redis exercises the Redis channel layer. COMMAND gets E2E_BASE_URL and E2E_DATA_DIR;
+    its exit code is returned.
     """
+    from apps.core.testing.workers import running_worker
+
     command = argv[1:] if argv[:1] == ["--"] else argv
     if not command:
         sys.stderr.write("usage: python -m apps.core.testing.servers -- COMMAND [ARGS...]\n")
         return 2
     data_dir = Path(tempfile.mkdtemp(prefix="helpdesk-e2e-"))
-    env = {"DEBUG": "1", "AUTH_DEV_LOGIN": "1", "DATABASE_URL": "", "DATA_DIR": str(data_dir)}
+    port = free_port()
+    env = {
+        "DEBUG": "1",
+        "AUTH_DEV_LOGIN": "1",
+        "DATABASE_URL": "",
+        "DATA_DIR": str(data_dir),
+        "EMAIL_HOST": "",
+        "EMAIL_COALESCE_SECONDS": "0",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+    }
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo")
-    with running_server(env, log_path=data_dir / "server.log") as base_url:
+    with (
+        running_server(env, port=port, log_path=data_dir / "server.log") as base_url,
+        running_worker(env, interval=0.2, log_path=data_dir / "worker.log"),
+    ):
         print(f"server {base_url} (log {data_dir / 'server.log'}): {' '.join(command)}", flush=True)
-        result = subprocess.run(command, env={**os.environ, "E2E_BASE_URL": base_url})
+        result = subprocess.run(command, env={**os.environ, "E2E_BASE_URL": base_url, "E2E_DATA_DIR": str(data_dir)})
     if result.returncode != 0:
         sys.stderr.write(f"--- server log ({data_dir / 'server.log'}) ---\n{_tail(data_dir / 'server.log')}\n")
     return result.returncode

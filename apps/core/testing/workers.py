@@ -53,7 +53,11 @@ def test_database_url() -> str:
 
 
 def _worker_env(env: dict | None) -> dict:
-    return {"DATABASE_URL": test_database_url(), **(env or {})}
+    """`env` for the child; the test database unless `env` names a DATABASE_URL itself."""
+    env = dict(env or {})
+    if "DATABASE_URL" not in env:
+        env["DATABASE_URL"] = test_database_url()
+    return env
 
 
 def drain_queue(env: dict | None = None, *, timeout: float = 120) -> str:

@@ -1,5 +1,6 @@
 """Email, end to end: a real db_worker process sends through a real SMTP server on loopback."""
 
+import re
 from datetime import timedelta
 from email.utils import parseaddr
 from unittest import mock
@@ -11,8 +12,9 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
 from apps.comments import services as comments
+from apps.core.testing.markers import requires_postgres
 from apps.core.testing.smtp import SmtpServer
-from apps.core.testing.workers import drain_queue
+from apps.core.testing.workers import drain_queue, running_worker, wait_until
 from apps.notifications.models import EmailState, Notification, OutgoingEmail
 from apps.notifications.selectors import settings_of
 from apps.notifications.tasks import send_emails
@@ -36,8 +38,9 @@ def smtp():
         yield server
 
 
-def comment(cast, body, author=None, **kwargs):
-    return comments.comment_create(actor=author or cast.actor, ticket_id=cast.ticket.pk, body=body, **kwargs)
+def comment(cast, body, author=None, ticket_id=None, **kwargs):
+    ticket_id = ticket_id or cast.ticket.pk
+    return comments.comment_create(actor=author or cast.actor, ticket_id=ticket_id, body=body, **kwargs)
 
 
 def by_recipient(messages) -> dict[str, object]:
@@ -261,3 +264,28 @@ def test_without_email_host_mail_is_written_as_eml_files(cast, tmp_path):
         u.email for u in (cast.requester, cast.watcher, cast.staff_watcher, cast.assignee)
     }
     assert all(m["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click" for m in parsed)
+
+
+@requires_postgres
+def test_two_workers_never_send_one_notification_twice(cast, smtp):
+    from apps.tickets.tests.factories import make_ticket
+
+    for n in range(15):
+        ticket = make_ticket(cast.requester, team=cast.team, assignee=cast.assignee, title=f"Laptop {n}")
+        comment(cast, f"Update {n}", ticket_id=ticket.pk)
+    emails = list(OutgoingEmail.objects.values_list("pk", flat=True))
+    assert len(emails) == 30
+    for email_id in emails:  # every email also in a job of its own: contention on purpose
+        send_emails.enqueue(email_ids=[email_id])
+    with running_worker(WORKER | smtp.env(), interval=0.01), running_worker(WORKER | smtp.env(), interval=0.01):
+        smtp.wait_for(30)
+        wait_until(
+            lambda: not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists(), message="jobs done"
+        )
+    received = smtp.received()
+    assert len(received) == 30
+    sent_ids = [int(re.search(r"\.hd\.e(\d+)@", m.header("Message-ID")).group(1)) for m in received]
+    assert sorted(sent_ids) == sorted(emails), "each email once"
+    assert set(Notification.objects.values_list("email_state", flat=True)) == {EmailState.SENT}
+    workers = {w for r in DBTaskResult.objects.filter(task_path=send_emails.module_path) for w in r.worker_ids}
+    assert len(workers) == 2, "both workers took jobs"
