@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 
@@ -42,3 +43,14 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
     default = settings.DATABASES["default"]
     if default["ENGINE"] == "django.db.backends.sqlite3":
         default.setdefault("TEST", {})["NAME"] = os.path.join(os.environ["DATA_DIR"], "test.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def own_cache_namespace(settings):
+    """Each test counts requests from zero: throttle counters live in the cache, and ids (users,
+    client IPs) repeat from test to test."""
+    default = settings.CACHES["default"]
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**default, "KEY_PREFIX": f"{default['KEY_PREFIX']}-{uuid.uuid4().hex[:8]}"},
+    }
