@@ -35,8 +35,8 @@ from django.db import connection
 from apps.core.testing.servers import REPO_ROOT, child_env, manage
 
 
-def test_database_url() -> str:
-    """DATABASE_URL of the database this test process uses now (the test database during tests)."""
+def shared_database_url() -> str:
+    """DATABASE_URL of the database this process uses now (the test database during tests), for a child."""
     params = connection.settings_dict
     if connection.vendor == "sqlite":
         name = str(params["NAME"])
@@ -56,7 +56,7 @@ def _worker_env(env: dict | None) -> dict:
     """`env` for the child; the test database unless `env` names a DATABASE_URL itself."""
     env = dict(env or {})
     if "DATABASE_URL" not in env:
-        env["DATABASE_URL"] = test_database_url()
+        env["DATABASE_URL"] = shared_database_url()
     return env
 
 
