@@ -15,6 +15,7 @@ from apps.core.api import router as core_router
 from apps.core.auth import BearerAuth
 from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error_body
 from apps.core.throttling import API_THROTTLES, document_throttling
+from apps.notifications.api import router as notifications_router
 from apps.reports.api import router as reports_router
 from apps.tickets.api import router as tickets_router
 
@@ -50,6 +51,7 @@ for router in (
     approvals_router,
     comments_router,
     attachments_router,
+    notifications_router,
 ):
     api.add_router("/", router)
 

@@ -378,11 +378,80 @@ export interface paths {
         };
         /**
          * Health
-         * @description Database, channel layer and attachment storage status. 503 when any of them fails.
+         * @description Database, channel layer, attachment storage and the job queue. 503 when one of the first
+         *     three fails (this process can't serve); a stale queue (no worker, or workers behind) makes
+         *     the status "degraded" but stays 200: requests are still served (docs/background-jobs.md).
          */
         get: operations["apps_core_api_health"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification List
+         * @description My notifications, newest first (`unread=true`: only unread), with the unread count.
+         */
+        get: operations["apps_notifications_api_notification_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Notification Mark Read
+         * @description Marks `ids` (mine; others are ignored) or `all` read; returns the unread count left.
+         */
+        post: operations["apps_notifications_api_notification_mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Unsubscribe Link
+         * @description What an email's unsubscribe link would stop (no sign-in; the link is the credential).
+         *     Changes nothing: mail scanners open links.
+         */
+        get: operations["apps_notifications_api_unsubscribe_link"];
+        put?: never;
+        /**
+         * Unsubscribe
+         * @description One-click unsubscribe (RFC 8058: the List-Unsubscribe URL, POSTed by mail clients with
+         *     `List-Unsubscribe=One-Click`; the web app's confirmation page POSTs here too). Turns email off
+         *     for the link's kinds and person. Each link works once (409 `link_used`), 410 when expired.
+         */
+        post: operations["apps_notifications_api_unsubscribe"];
         delete?: never;
         options?: never;
         head?: never;
@@ -729,6 +798,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/notification-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification Settings
+         * @description Per kind, whether I get it in the app and by email.
+         */
+        get: operations["apps_notifications_api_notification_settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Notification Settings Update
+         * @description Changes the kinds and channels sent; returns all settings.
+         */
+        patch: operations["apps_notifications_api_notification_settings_update"];
+        trace?: never;
+    };
     "/api/v1/users/me/tokens": {
         parameters: {
             query?: never;
@@ -1041,6 +1134,20 @@ export interface components {
             open: number;
             /** @description null: the triage queue (no team) */
             team: components["schemas"]["TeamRef"] | null;
+        };
+        /** Channels */
+        Channels: {
+            /** Email */
+            email: boolean;
+            /** In App */
+            in_app: boolean;
+        };
+        /** ChannelsChange */
+        ChannelsChange: {
+            /** Email */
+            email?: boolean | null;
+            /** In App */
+            in_app?: boolean | null;
         };
         /** CommentCreateIn */
         CommentCreateIn: {
@@ -1383,6 +1490,24 @@ export interface components {
             /** Status */
             status: string;
         };
+        /**
+         * Kind
+         * @enum {string}
+         */
+        Kind: "assigned" | "mentioned" | "comment_added" | "status_changed" | "approval_requested" | "approval_reminder" | "approval_decided" | "sla_warning" | "sla_breached";
+        /**
+         * MarkReadIn
+         * @description Either `ids` (the caller's notifications; others' ids are ignored) or `"all": true`.
+         */
+        MarkReadIn: {
+            /**
+             * All
+             * @default false
+             */
+            all: boolean;
+            /** Ids */
+            ids?: number[] | null;
+        };
         /** MeOut */
         MeOut: {
             /** Email */
@@ -1399,6 +1524,100 @@ export interface components {
             teams: components["schemas"]["TeamRef"][];
             /** Username */
             username: string;
+        };
+        /** NotificationOut */
+        NotificationOut: {
+            /** @description Who did it; null for the system (reminders, SLA) */
+            actor: components["schemas"]["UserOut"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["Kind"];
+            /**
+             * Message
+             * @description Plain text
+             */
+            message: string;
+            /** Read At */
+            read_at: string | null;
+            ticket: components["schemas"]["NotificationTicket"] | null;
+        };
+        /** NotificationPage */
+        NotificationPage: {
+            /** Items */
+            items: components["schemas"]["NotificationOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last one
+             */
+            next_cursor: string | null;
+            /**
+             * Unread Count
+             * @description All unread notifications, not only this page's
+             */
+            unread_count: number;
+        };
+        /** NotificationQuery */
+        NotificationQuery: {
+            /**
+             * Cursor
+             * @description `next_cursor` of the previous page
+             */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 20
+             */
+            limit: number;
+            /**
+             * Unread
+             * @description Only unread notifications
+             * @default false
+             */
+            unread: boolean;
+        };
+        /**
+         * NotificationSettingsIn
+         * @description Only the kinds sent change; within a kind, only the channels sent.
+         */
+        NotificationSettingsIn: {
+            approval_decided?: components["schemas"]["ChannelsChange"] | null;
+            approval_reminder?: components["schemas"]["ChannelsChange"] | null;
+            approval_requested?: components["schemas"]["ChannelsChange"] | null;
+            assigned?: components["schemas"]["ChannelsChange"] | null;
+            comment_added?: components["schemas"]["ChannelsChange"] | null;
+            mentioned?: components["schemas"]["ChannelsChange"] | null;
+            sla_breached?: components["schemas"]["ChannelsChange"] | null;
+            sla_warning?: components["schemas"]["ChannelsChange"] | null;
+            status_changed?: components["schemas"]["ChannelsChange"] | null;
+        };
+        /** NotificationSettingsOut */
+        NotificationSettingsOut: {
+            approval_decided: components["schemas"]["Channels"];
+            approval_reminder: components["schemas"]["Channels"];
+            approval_requested: components["schemas"]["Channels"];
+            assigned: components["schemas"]["Channels"];
+            comment_added: components["schemas"]["Channels"];
+            mentioned: components["schemas"]["Channels"];
+            sla_breached: components["schemas"]["Channels"];
+            sla_warning: components["schemas"]["Channels"];
+            status_changed: components["schemas"]["Channels"];
+        };
+        /** NotificationTicket */
+        NotificationTicket: {
+            /** Id */
+            id: number;
+            /**
+             * Number
+             * @description Human key, e.g. HD-42
+             */
+            number: string;
+            /** Title */
+            title: string;
         };
         /** PeriodOut */
         PeriodOut: {
@@ -1813,6 +2032,36 @@ export interface components {
              * @enum {string}
              */
             status: "new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed";
+        };
+        /** UnreadCountOut */
+        UnreadCountOut: {
+            /** Unread Count */
+            unread_count: number;
+        };
+        /** UnsubscribeOut */
+        UnsubscribeOut: {
+            /**
+             * Email
+             * @description The address the link was sent to, partly hidden
+             */
+            email: string;
+            /** Kinds */
+            kinds: components["schemas"]["Kind"][];
+            /**
+             * Topics
+             * @description What the link stops, in words, per kind
+             */
+            topics: string[];
+            /**
+             * Used
+             * @description The link was used already (each works once)
+             */
+            used: boolean;
+        };
+        /** UnsubscribeToken */
+        UnsubscribeToken: {
+            /** Token */
+            token: string;
         };
         /** UploadOut */
         UploadOut: {
@@ -3338,6 +3587,207 @@ export interface operations {
             };
         };
     };
+    apps_notifications_api_notification_list: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+                limit?: number;
+                /** @description Only unread notifications */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_notification_mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkReadIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCountOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_unsubscribe_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     apps_core_api_ping: {
         parameters: {
             query?: never;
@@ -4501,6 +4951,81 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_notification_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettingsOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_notification_settings_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettingsOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
