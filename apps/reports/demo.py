@@ -10,7 +10,8 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from apps.accounts.models import Team, User
+from apps.accounts.models import Role, Team, User
+from apps.accounts.services import user_ensure
 from apps.comments.models import Comment
 from apps.comments.services import comment_create
 from apps.tickets import services
@@ -31,6 +32,11 @@ TOPICS = [
     ("How do I book a desk?", "question", ["desk"]),
     ("Licence for the diagram tool", "service_request", ["license"]),
     ("Upgrade the build server", "change", ["server"]),
+]
+HISTORY_REQUESTERS = [
+    ("pat.employee@example.com", "Pat Employee"),
+    ("lee.employee@example.com", "Lee Employee"),
+    ("kim.employee@example.com", "Kim Employee"),
 ]
 REPLIES = ["Thanks, looking into it now.", "Could you send a screenshot?", "We're on it — back to you shortly."]
 
@@ -121,7 +127,12 @@ def seed() -> list[str]:
         "facilities": Team.objects.filter(name="Facilities").first(),
         "agents": list(User.objects.filter(email__in=["agent@example.com", "agent2@example.com"]).order_by("email")),
         "admin": User.objects.filter(email="admin@example.com").first(),
-        "requesters": list(User.objects.filter(email__in=["requester@example.com", "requester2@example.com"])),
+        # Its own requesters: the history's notifications (assignments, replies, resolutions of their
+        # tickets) go to them, not into the inboxes of the demo people one signs in as.
+        "requesters": [
+            user_ensure(email=email, name=name, role=Role.REQUESTER, username=email.split("@")[0])[0]
+            for email, name in HISTORY_REQUESTERS
+        ],
     }
     if not all(people.values()) or len(people["agents"]) < 2:
         return []
