@@ -1,7 +1,9 @@
 """The one NinjaAPI: routers from each app, and the single error handler family."""
 
 import logging
+from collections.abc import Callable
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -12,12 +14,44 @@ from apps.attachments.api import router as attachments_router
 from apps.comments.api import router as comments_router
 from apps.core.api import router as core_router
 from apps.core.auth import BearerAuth
-from apps.core.errors import AuthenticationFailed, DomainError, error_body
+from apps.core.errors import AuthenticationFailed, DomainError, error_body, field_errors
 from apps.tickets.api import router as tickets_router
 
 logger = logging.getLogger("apps.api")
 
-api = NinjaAPI(
+# Responses any operation of a kind can give, whatever its view declares: (status, description,
+# which operations). The one place to add a status to every operation (e.g. 429 for throttled ones).
+Rule = Callable[[str, dict], bool]
+COMMON_RESPONSES: list[tuple[int, str, Rule]] = [
+    (400, "Malformed request: a body that is not JSON, too many parameters, an unknown Host", lambda m, op: True),
+    (401, "Missing, malformed, expired or otherwise invalid Bearer token", lambda m, op: bool(op.get("security"))),
+    (413, "The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE", lambda m, op: "requestBody" in op),
+    (
+        422,
+        "A parameter or body field is invalid (`details.fields` names each)",
+        lambda m, op: bool(op.get("parameters")) or "requestBody" in op,
+    ),
+]
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorOut"
+
+
+class HelpdeskAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
+        """Ninja's schema, plus COMMON_RESPONSES on every operation they apply to."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status, description, applies in COMMON_RESPONSES:
+                    if applies(method, operation) and str(status) not in responses and status not in responses:
+                        responses[str(status)] = {
+                            "description": description,
+                            "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
+                        }
+        return schema
+
+
+api = HelpdeskAPI(
     title="Helpdesk API",
     version="1.0.0",
     description="REST API of Helpdesk. Every error body is {code, message, details}; see API.md.",
@@ -43,23 +77,25 @@ def on_domain_error(request: HttpRequest, exc: DomainError):
     return _respond(request, exc.status, exc.body(), exc.headers)
 
 
-def _field_name(loc: list) -> str:
-    parts = [str(part) for part in loc]
-    # loc is (source, param, field...) for bodies and (source, field...) for query/path params.
-    if parts and parts[0] == "body" and len(parts) > 2:
-        parts = parts[2:]
-    elif parts and parts[0] in {"body", "query", "path", "header", "form", "cookie"}:
-        parts = parts[1:]
-    return ".".join(parts) or "__all__"
-
-
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError):
-    fields: dict[str, list[str]] = {}
-    for error in exc.errors:
-        message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
-        fields.setdefault(_field_name(list(error.get("loc", []))), []).append(message)
-    return _respond(request, 422, error_body("validation_error", "Some fields are invalid.", {"fields": fields}))
+    details = {"fields": field_errors(exc.errors)}
+    return _respond(request, 422, error_body("validation_error", "Some fields are invalid.", details))
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious_request(request: HttpRequest, exc: SuspiciousOperation):
+    """Django's request limits (DATA_UPLOAD_MAX_MEMORY_SIZE, DATA_UPLOAD_MAX_NUMBER_FIELDS) and the like."""
+    if isinstance(exc, RequestDataTooBig):
+        return _respond(request, 413, error_body("payload_too_large", "The request body is too large."))
+    if isinstance(exc, TooManyFieldsSent):
+        return _respond(request, 400, error_body("too_many_fields", "The request has too many parameters."))
+    return _respond(request, 400, error_body("bad_request", "The request could not be understood."))
+
+
+@api.exception_handler(BadRequest)
+def on_bad_request(request: HttpRequest, exc: BadRequest):
+    return _respond(request, 400, error_body("bad_request", "The request could not be understood."))
 
 
 @api.exception_handler(AuthenticationError)
