@@ -50,6 +50,27 @@ class HelpdeskAPI(NinjaAPI):
                         }
         return schema
 
+    def validation_error_from_error_contexts(self, error_contexts) -> ValidationError:
+        """Ninja's, except that a flattened parameter's nested errors are named by field too.
+
+        Ninja maps an error at ("query", "status") back to ("status",), but leaves one at
+        ("query", "status", 0), inside a list item, under the view's parameter name
+        ("query", "query", "status", 0). Here the longest flattened prefix is mapped instead.
+        """
+        errors = []
+        for context in error_contexts:
+            reverse = context.model.__ninja_flatten_map_reverse__
+            for error in context.pydantic_validation_error.errors(include_url=False):
+                loc = tuple(error["loc"])
+                prefix = next((loc[:n] for n in range(len(loc), 0, -1) if loc[:n] in reverse), None)
+                if prefix is not None:
+                    loc = tuple(reverse[prefix]) + loc[len(prefix) :]
+                error.pop("input", None)
+                if isinstance(error.get("ctx", {}).get("error"), Exception):
+                    error["ctx"]["error"] = str(error["ctx"]["error"])
+                errors.append({**error, "loc": (context.model.__ninja_param_source__, *loc)})
+        return ValidationError(errors)
+
 
 api = HelpdeskAPI(
     title="Helpdesk API",

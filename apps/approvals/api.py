@@ -1,3 +1,5 @@
+import json
+
 from django.http import HttpRequest
 from ninja import Query, Router
 from ninja import Status as Respond
@@ -22,7 +24,7 @@ from apps.approvals.schemas import (
     WorkflowUpdateIn,
 )
 from apps.approvals.workflows import StepSpec
-from apps.core.errors import NotFound, ValidationFailed, field_errors
+from apps.core.errors import DomainError, NotFound, ValidationFailed, field_errors
 from apps.core.fields import ParamId
 from apps.core.schemas import ErrorOut
 from apps.tickets.permissions import access_ticket
@@ -155,7 +157,11 @@ def _cancel_payload(body: bytes) -> CancelIn:
     if not body.strip():
         return CancelIn()
     try:
-        return CancelIn.model_validate_json(body)
+        data = json.loads(body)  # as Ninja's parser reads bodies, so the same values pass or fail
+    except ValueError:
+        raise DomainError("The request body is not valid JSON.", code="bad_request", status=400) from None
+    try:
+        return CancelIn.model_validate(data)
     except PydanticValidationError as error:
         raise ValidationFailed(field_errors(error.errors())) from None
 
