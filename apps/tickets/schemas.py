@@ -3,7 +3,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import Field, Strict, field_validator
 
 from apps.accounts.schemas import TeamRef, UserOut
 from apps.core.fields import DateTime, Id, InputSchema, Int, PatchSchema, Text
@@ -31,7 +31,7 @@ def clean_tags(tags: list[str]) -> list[str]:
     return cleaned
 
 
-TagIn = Annotated[Text, Field(pattern=TAG_INPUT_PATTERN)]
+TagIn = Annotated[str, Strict(), Field(pattern=TAG_INPUT_PATTERN)]  # the pattern excludes NUL
 
 
 class TicketListItem(ReadSchema):

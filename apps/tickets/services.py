@@ -1,6 +1,6 @@
 """Every write to tickets. Keyword-only, atomic, row-locked where people race, logged, announced."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -102,8 +102,8 @@ def _current_value(ticket: Ticket, field: str):
 
 
 def _logged(value):
-    """A value as the activity log (JSON) keeps it."""
-    return value.isoformat() if isinstance(value, datetime) else value
+    """A value as the activity log (JSON) keeps it: datetimes as ISO 8601 in UTC."""
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
 
 
 @transaction.atomic
