@@ -62,7 +62,7 @@ run: venv spa
 	$(RUN_ENV) $(VENV)/bin/uvicorn project.asgi:application --host $(HOST) --port $(PORT)
 
 # --- test -------------------------------------------------------------------------------------
-test: lint test-backend test-frontend
+test: lint test-backend fuzz-api test-frontend
 
 # Python: ruff (lint + format check) and the import-linter contracts (dependency direction);
 # the SPA's ESLint runs in test-frontend.
@@ -72,6 +72,12 @@ lint: venv-dev
 
 test-backend: venv-dev
 	$(PY) -m pytest
+
+# Schemathesis against a real server, as each role, on the database DATABASE_URL names (a scratch
+# one); `python -m apps.core.testing.fuzz --hunt 900` is the long run (docs/testing.md).
+.PHONY: fuzz-api
+fuzz-api: venv-dev
+	$(PY) -m apps.core.testing.fuzz
 
 # Each check the SPA's package.json defines runs (frontend/README.md); `npm run e2e` gets a
 # fresh server with demo data (apps/core/testing/servers.py) and Debian's chromium.
