@@ -100,6 +100,10 @@ def _summary(output: str) -> dict:
     cases = re.search(r"Test cases:\s*\n\s*(\d+) generated", plain)
     if cases:
         figures["cases"] = int(cases.group(1))
+    scenarios = re.search(r"Scenarios:\s*(\d+)", plain)
+    links = re.search(r"API Links:\s*(\d+) covered / (\d+) selected", plain)
+    if scenarios and links:
+        figures["stateful"] = f"{scenarios.group(1)} scenarios, {links.group(1)}/{links.group(2)} links"
     return figures
 
 
@@ -177,9 +181,12 @@ def main(argv: list[str]) -> int:
                 figures = _summary(output)
                 totals["operations"] = max(totals["operations"], figures.get("operations_tested", 0))
                 totals["cases"] += figures.get("cases", 0)
+                (workdir / "reports").mkdir(exist_ok=True)
+                (workdir / "reports" / f"{role.replace(' ', '-')}.log").write_text(output)
+                stateful = f", stateful: {figures['stateful']}" if "stateful" in figures else ""
                 print(
                     f"  {role}: {figures.get('operations_tested', '?')} operations, "
-                    f"{figures.get('cases', '?')} cases, {time.monotonic() - role_started:.0f} s, "
+                    f"{figures.get('cases', '?')} cases{stateful}, {time.monotonic() - role_started:.0f} s, "
                     f"{'ok' if code == 0 else 'FAILED'}",
                     flush=True,
                 )
