@@ -2,13 +2,14 @@
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db.models import BooleanField, Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
 from apps.accounts.models import USER_VALUE_FIELDS, User, display_name_of
 from apps.core.errors import NotFound
+from apps.core.fields import DATETIME_MAX
 from apps.core.pagination import Keyset, keyset_page
 from apps.tickets.models import Priority, Ticket, TicketEvent
 from apps.tickets.permissions import visible_tickets_q
@@ -16,7 +17,10 @@ from apps.tickets.permissions import visible_tickets_q
 NUMBER_QUERY = re.compile(r"^\s*(?:hd-?)?([0-9]{1,12})\s*$", re.IGNORECASE)
 # ts_rank is a float4; scaled to an integer so cursor comparisons are exact.
 RANK_SCALE = 1_000_000
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+# Where tickets without a due date sort: the latest instant a due date may hold. Within the range
+# every read is clamped to (apps.core.db), so a cursor carries it back unchanged; a ticket due at
+# exactly that instant ties with undated ones, and the id breaks the tie.
+FAR_FUTURE = DATETIME_MAX
 EVENTS_KEYSET = Keyset(fields=("id",))
 
 ORDERINGS = {
