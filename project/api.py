@@ -7,6 +7,7 @@ from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOper
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import Throttled as NinjaThrottled
 
 from apps.accounts.api import router as accounts_router
 from apps.approvals.api import router as approvals_router
@@ -14,13 +15,15 @@ from apps.attachments.api import router as attachments_router
 from apps.comments.api import router as comments_router
 from apps.core.api import router as core_router
 from apps.core.auth import BearerAuth
-from apps.core.errors import AuthenticationFailed, DomainError, error_body, field_errors
+from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error_body, field_errors
+from apps.core.throttling import API_THROTTLES, document_throttling
 from apps.tickets.api import router as tickets_router
 
 logger = logging.getLogger("apps.api")
 
 # Responses any operation of a kind can give, whatever its view declares: (status, description,
-# which operations). The one place to add a status to every operation (e.g. 429 for throttled ones).
+# which operations). The one place to add a status to every operation of a kind; 429 is added by
+# apps.core.throttling.document_throttling, which asks the operations' throttles.
 Rule = Callable[[str, dict], bool]
 COMMON_RESPONSES: list[tuple[int, str, Rule]] = [
     (400, "Malformed request: a body that is not JSON, too many parameters, an unknown Host", lambda m, op: True),
@@ -37,8 +40,8 @@ ERROR_SCHEMA_REF = "#/components/schemas/ErrorOut"
 
 class HelpdeskAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
-        """Ninja's schema, plus COMMON_RESPONSES on every operation they apply to."""
-        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        """Ninja's schema, plus COMMON_RESPONSES on every operation they apply to, and 429 where throttled."""
+        schema = document_throttling(self, super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
         for operations in schema["paths"].values():
             for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})
@@ -77,6 +80,9 @@ api = HelpdeskAPI(
     version="1.0.0",
     description="REST API of Helpdesk. Every error body is {code, message, details}; see API.md.",
     auth=BearerAuth(),
+    # Writes per user, anonymous calls per IP (apps.core.throttling); failed authentication per
+    # IP is counted by BearerAuth itself, since ninja runs throttles only after authentication.
+    throttle=API_THROTTLES,
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -123,6 +129,13 @@ def on_bad_request(request: HttpRequest, exc: BadRequest):
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError):
     failure = AuthenticationFailed()
     return _respond(request, failure.status, failure.body(), failure.headers)
+
+
+@api.exception_handler(NinjaThrottled)
+def on_throttled(request: HttpRequest, exc: NinjaThrottled):
+    # Ninja adds Retry-After to this response itself.
+    throttled = Throttled(exc.wait)
+    return _respond(request, throttled.status, throttled.body())
 
 
 @api.exception_handler(HttpError)

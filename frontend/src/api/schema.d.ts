@@ -295,7 +295,8 @@ export interface paths {
          * Dev Token
          * @description Dev sign-in (AUTH_DEV_LOGIN=1 only): a token shaped and verified like a Clerk session token.
          *
-         *     An unknown email signs in a new requester, as Clerk's first sight of a user would.
+         *     An unknown email signs in a new requester, as Clerk's first sight of a user would; an account
+         *     with that email is linked by the same rule (401 `account_conflict` when it can't be).
          */
         post: operations["apps_core_api_dev_token"];
         delete?: never;
@@ -357,8 +358,7 @@ export interface paths {
         };
         /**
          * Comment Revisions
-         * @description Edit history, oldest first: agents and admins only. Empty once the comment is deleted: deleting
-         *     a comment erases its text and every earlier version of it.
+         * @description Edit history, oldest first: agents and admins only.
          */
         get: operations["apps_comments_api_comment_revisions"];
         put?: never;
@@ -399,6 +399,8 @@ export interface paths {
         /**
          * Ping
          * @description Liveness: answers without touching the database or other services (use /health for readiness).
+         *
+         *     Not throttled: answering costs less than counting (a cache round trip).
          */
         get: operations["apps_core_api_ping"];
         put?: never;
@@ -982,7 +984,10 @@ export interface components {
         };
         /** CommentListQuery */
         CommentListQuery: {
-            /** Cursor */
+            /**
+             * Cursor
+             * @description `next_cursor` of the previous page
+             */
             cursor?: string | null;
             /**
              * Limit
@@ -1152,23 +1157,14 @@ export interface components {
              */
             received: boolean;
         };
-        /**
-         * DelegationUpdateIn
-         * @description Only the fields sent change; none of them may be null.
-         */
+        /** DelegationUpdateIn */
         DelegationUpdateIn: {
-            /**
-             * Ends At
-             * Format: date-time
-             */
-            ends_at?: string;
+            /** Ends At */
+            ends_at?: string | null;
             /** Note */
-            note?: string;
-            /**
-             * Starts At
-             * Format: date-time
-             */
-            starts_at?: string;
+            note?: string | null;
+            /** Starts At */
+            starts_at?: string | null;
         };
         /** DevTokenIn */
         DevTokenIn: {
@@ -1548,29 +1544,22 @@ export interface components {
         /**
          * TicketUpdateIn
          * @description Only the fields sent are changed. `version` is the one the client last saw (409 if stale).
-         *     `team_id` and `due_at` may be null (no team, no due date); the other fields can't.
          */
         TicketUpdateIn: {
             /** Description */
-            description?: string;
+            description?: string | null;
             /** Due At */
             due_at?: string | null;
-            /**
-             * Priority
-             * @enum {string}
-             */
-            priority?: "low" | "normal" | "high" | "urgent";
+            /** Priority */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
             /** Tags */
-            tags?: string[];
+            tags?: string[] | null;
             /** Team Id */
             team_id?: number | null;
             /** Title */
-            title?: string;
-            /**
-             * Type
-             * @enum {string}
-             */
-            type?: "incident" | "service_request" | "change" | "question";
+            title?: string | null;
+            /** Type */
+            type?: ("incident" | "service_request" | "change" | "question") | null;
             /** Version */
             version: number;
         };
@@ -1744,23 +1733,22 @@ export interface components {
         /**
          * WorkflowUpdateIn
          * @description Only the fields sent change; `steps`, when sent, replaces every step (running requests keep theirs).
-         *     `match_type` and `match_team_id` may be null (no restriction); the other fields can't.
          */
         WorkflowUpdateIn: {
             /** Active */
-            active?: boolean;
+            active?: boolean | null;
             /** Allow Self Service */
-            allow_self_service?: boolean;
+            allow_self_service?: boolean | null;
             /** Description */
-            description?: string;
+            description?: string | null;
             /** Match Team Id */
             match_team_id?: number | null;
             /** Match Type */
             match_type?: ("incident" | "service_request" | "change" | "question") | null;
             /** Name */
-            name?: string;
+            name?: string | null;
             /** Steps */
-            steps?: components["schemas"]["StepIn"][];
+            steps?: components["schemas"]["StepIn"][] | null;
         };
     };
     responses: never;
@@ -1794,27 +1782,20 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalPage"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1843,24 +1824,6 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -1870,9 +1833,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1911,24 +1876,6 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -1956,8 +1903,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1965,9 +1912,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2000,24 +1949,6 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2045,8 +1976,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2054,9 +1985,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2086,27 +2019,11 @@ export interface operations {
                     "application/json": components["schemas"]["DelegationOut"][];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
-                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2137,35 +2054,8 @@ export interface operations {
                     "application/json": components["schemas"]["DelegationOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Conflict */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2176,6 +2066,17 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2202,24 +2103,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2229,9 +2112,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2264,24 +2149,6 @@ export interface operations {
                     "application/json": components["schemas"]["DelegationOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2309,8 +2176,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2318,9 +2185,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2347,27 +2216,20 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"][];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2398,35 +2260,8 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2437,6 +2272,17 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2469,24 +2315,6 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2514,8 +2342,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2523,9 +2351,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2552,24 +2382,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2588,9 +2400,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2619,24 +2433,6 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2667,6 +2463,17 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2702,24 +2509,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -2729,9 +2518,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2760,15 +2551,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2787,9 +2569,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2818,15 +2602,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2857,6 +2632,17 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2885,15 +2671,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2930,6 +2707,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     apps_core_api_dev_jwks: {
@@ -2952,8 +2740,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2961,9 +2749,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
-            404: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2994,8 +2784,8 @@ export interface operations {
                     "application/json": components["schemas"]["DevTokenOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
+            /** @description Unauthorized */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3012,8 +2802,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3021,9 +2811,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3050,8 +2842,8 @@ export interface operations {
                     "application/json": components["schemas"]["DevUserOut"][];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
+            /** @description Not Found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3059,9 +2851,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Not Found */
-            404: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3088,24 +2882,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3124,9 +2900,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3159,24 +2937,6 @@ export interface operations {
                     "application/json": components["schemas"]["CommentOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3204,8 +2964,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3213,9 +2973,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3244,24 +3006,6 @@ export interface operations {
                     "application/json": components["schemas"]["CommentRevisionOut"][];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3280,9 +3024,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3309,9 +3055,11 @@ export interface operations {
                     "application/json": components["schemas"]["HealthOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3349,15 +3097,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
         };
     };
     apps_accounts_api_teams: {
@@ -3378,18 +3117,11 @@ export interface operations {
                     "application/json": components["schemas"]["TeamOut"][];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3434,27 +3166,20 @@ export interface operations {
                     "application/json": components["schemas"]["TicketPage"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3485,35 +3210,8 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3524,6 +3222,17 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3552,24 +3261,6 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3579,9 +3270,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3608,24 +3301,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3644,9 +3319,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3679,24 +3356,6 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3724,8 +3383,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3733,9 +3392,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3764,24 +3425,6 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"][];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3791,9 +3434,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3826,24 +3471,6 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3871,8 +3498,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3880,9 +3507,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3915,24 +3544,6 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3960,8 +3571,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3969,9 +3580,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4000,24 +3613,6 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentOut"][];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4027,9 +3622,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4062,24 +3659,6 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentIntentOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4107,8 +3686,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4116,9 +3695,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4139,6 +3720,7 @@ export interface operations {
     apps_comments_api_comment_list: {
         parameters: {
             query?: {
+                /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 limit?: number;
             };
@@ -4159,24 +3741,6 @@ export interface operations {
                     "application/json": components["schemas"]["CommentPage"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4189,6 +3753,17 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4221,24 +3796,6 @@ export interface operations {
                     "application/json": components["schemas"]["CommentOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4266,8 +3823,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4275,9 +3832,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4309,24 +3868,6 @@ export interface operations {
                     "application/json": components["schemas"]["TicketEventPage"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4339,6 +3880,17 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4371,24 +3923,6 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4416,8 +3950,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
+            /** @description Unprocessable Entity */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4425,9 +3959,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Unprocessable Entity */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4456,24 +3992,6 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4486,6 +4004,17 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4514,24 +4043,6 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4544,6 +4055,17 @@ export interface operations {
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4573,27 +4095,11 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"][];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
-                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4620,18 +4126,11 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4658,18 +4157,11 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenOut"][];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4700,36 +4192,20 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenCreatedOut"];
                 };
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4756,24 +4232,6 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -4783,9 +4241,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description A parameter or body field is invalid (`details.fields` names each) */
-            422: {
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
                 headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
