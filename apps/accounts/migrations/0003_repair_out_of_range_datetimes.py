@@ -7,6 +7,6 @@ from apps.core.db import repair_datetime_columns
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0001_initial")]
+    dependencies = [("accounts", "0002_user_email_ci_unique")]
 
     operations = [migrations.RunPython(repair_datetime_columns("accounts"), migrations.RunPython.noop)]
