@@ -358,7 +358,8 @@ export interface paths {
         };
         /**
          * Comment Revisions
-         * @description Edit history, oldest first: agents and admins only.
+         * @description Edit history, oldest first: agents and admins only. Empty once the comment is deleted: deleting
+         *     a comment erases its text and every earlier version of it.
          */
         get: operations["apps_comments_api_comment_revisions"];
         put?: never;
@@ -1091,10 +1092,7 @@ export interface components {
         };
         /** CommentListQuery */
         CommentListQuery: {
-            /**
-             * Cursor
-             * @description `next_cursor` of the previous page
-             */
+            /** Cursor */
             cursor?: string | null;
             /**
              * Limit
@@ -1264,14 +1262,23 @@ export interface components {
              */
             received: boolean;
         };
-        /** DelegationUpdateIn */
+        /**
+         * DelegationUpdateIn
+         * @description Only the fields sent change; none of them may be null.
+         */
         DelegationUpdateIn: {
-            /** Ends At */
-            ends_at?: string | null;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at?: string;
             /** Note */
-            note?: string | null;
-            /** Starts At */
-            starts_at?: string | null;
+            note?: string;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at?: string;
         };
         /** DevTokenIn */
         DevTokenIn: {
@@ -1763,22 +1770,29 @@ export interface components {
         /**
          * TicketUpdateIn
          * @description Only the fields sent are changed. `version` is the one the client last saw (409 if stale).
+         *     `team_id` and `due_at` may be null (no team, no due date); the other fields can't.
          */
         TicketUpdateIn: {
             /** Description */
-            description?: string | null;
+            description?: string;
             /** Due At */
             due_at?: string | null;
-            /** Priority */
-            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority?: "low" | "normal" | "high" | "urgent";
             /** Tags */
-            tags?: string[] | null;
+            tags?: string[];
             /** Team Id */
             team_id?: number | null;
             /** Title */
-            title?: string | null;
-            /** Type */
-            type?: ("incident" | "service_request" | "change" | "question") | null;
+            title?: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type?: "incident" | "service_request" | "change" | "question";
             /** Version */
             version: number;
         };
@@ -1982,22 +1996,23 @@ export interface components {
         /**
          * WorkflowUpdateIn
          * @description Only the fields sent change; `steps`, when sent, replaces every step (running requests keep theirs).
+         *     `match_type` and `match_team_id` may be null (no restriction); the other fields can't.
          */
         WorkflowUpdateIn: {
             /** Active */
-            active?: boolean | null;
+            active?: boolean;
             /** Allow Self Service */
-            allow_self_service?: boolean | null;
+            allow_self_service?: boolean;
             /** Description */
-            description?: string | null;
+            description?: string;
             /** Match Team Id */
             match_team_id?: number | null;
             /** Match Type */
             match_type?: ("incident" | "service_request" | "change" | "question") | null;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Steps */
-            steps?: components["schemas"]["StepIn"][] | null;
+            steps?: components["schemas"]["StepIn"][];
         };
     };
     responses: never;
@@ -2029,6 +2044,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApprovalPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -2073,8 +2106,35 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2125,6 +2185,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2145,6 +2223,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2198,6 +2285,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2218,6 +2323,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2268,6 +2382,33 @@ export interface operations {
                     "application/json": components["schemas"]["DelegationOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
             429: {
                 headers: {
@@ -2303,8 +2444,35 @@ export interface operations {
                     "application/json": components["schemas"]["DelegationOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2352,8 +2520,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2398,6 +2593,24 @@ export interface operations {
                     "application/json": components["schemas"]["DelegationOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2418,6 +2631,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2465,6 +2687,24 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2509,8 +2749,35 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2564,6 +2831,24 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2584,6 +2869,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2631,6 +2925,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2642,6 +2954,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2680,6 +3001,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Forbidden */
@@ -2758,8 +3097,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2800,6 +3166,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2811,6 +3186,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2850,6 +3234,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
             /** @description Forbidden */
             403: {
@@ -2920,6 +3313,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2989,6 +3391,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3033,6 +3444,15 @@ export interface operations {
                     "application/json": components["schemas"]["DevTokenOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3044,6 +3464,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3091,6 +3520,15 @@ export interface operations {
                     "application/json": components["schemas"]["DevUserOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3131,6 +3569,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3142,6 +3598,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3186,6 +3651,24 @@ export interface operations {
                     "application/json": components["schemas"]["CommentOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3206,6 +3689,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3255,6 +3747,24 @@ export interface operations {
                     "application/json": components["schemas"]["CommentRevisionOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3266,6 +3776,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3302,6 +3821,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
@@ -3350,6 +3878,24 @@ export interface operations {
                     "application/json": components["schemas"]["NotificationPage"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -3394,6 +3940,33 @@ export interface operations {
                     "application/json": components["schemas"]["UnreadCountOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -3436,6 +4009,15 @@ export interface operations {
                     "application/json": components["schemas"]["UnsubscribeOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3447,6 +4029,15 @@ export interface operations {
             };
             /** @description Gone */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3487,6 +4078,15 @@ export interface operations {
                     "application/json": components["schemas"]["UnsubscribeOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3507,6 +4107,15 @@ export interface operations {
             };
             /** @description Gone */
             410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3547,6 +4156,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     apps_accounts_api_teams: {
@@ -3565,6 +4183,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TeamOut"][];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
@@ -3616,6 +4252,24 @@ export interface operations {
                     "application/json": components["schemas"]["TicketPage"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -3660,8 +4314,35 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3711,8 +4392,35 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3751,6 +4459,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3762,6 +4488,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3806,6 +4541,24 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3826,6 +4579,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3875,8 +4637,35 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3921,6 +4710,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3941,6 +4748,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3994,6 +4810,24 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4014,6 +4848,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4063,8 +4906,35 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4109,6 +4979,24 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentIntentOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4129,6 +5017,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4170,7 +5067,6 @@ export interface operations {
     apps_comments_api_comment_list: {
         parameters: {
             query?: {
-                /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 limit?: number;
             };
@@ -4189,6 +5085,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CommentPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Not Found */
@@ -4246,6 +5160,24 @@ export interface operations {
                     "application/json": components["schemas"]["CommentOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4266,6 +5198,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4316,6 +5257,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketEventPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Not Found */
@@ -4373,6 +5332,24 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4393,6 +5370,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4440,6 +5426,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Not Found */
@@ -4491,6 +5495,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Not Found */
@@ -4545,6 +5567,33 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
             429: {
                 headers: {
@@ -4576,6 +5625,24 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
             429: {
                 headers: {
@@ -4605,6 +5672,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationSettingsOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
@@ -4640,6 +5725,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NotificationSettingsOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -4682,6 +5794,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApiTokenOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
             429: {
                 headers: {
@@ -4715,6 +5845,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiTokenCreatedOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -4757,8 +5914,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
