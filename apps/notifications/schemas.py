@@ -1,15 +1,12 @@
 from datetime import datetime
-from typing import Annotated
 
 from ninja import Schema
 from pydantic import Field, model_validator
 
 from apps.accounts.schemas import UserOut
+from apps.core.fields import Bool, Cursor, Id, InputSchema, ParamBool, ParamInt
 from apps.core.schemas import ReadSchema
 from apps.notifications.kinds import Kind
-
-# Ids are stored as signed 64-bit integers on both databases (API.md "Input rules").
-Id = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class NotificationTicket(ReadSchema):
@@ -29,9 +26,9 @@ class NotificationOut(ReadSchema):
 
 
 class NotificationQuery(Schema):
-    unread: bool = Field(False, description="Only unread notifications")
-    cursor: str | None = Field(None, max_length=32, description="`next_cursor` of the previous page")
-    limit: int = Field(20, ge=1, le=100)
+    unread: ParamBool = Field(False, description="Only unread notifications")
+    cursor: Cursor | None = Field(None, description="`next_cursor` of the previous page")
+    limit: ParamInt = Field(20, ge=1, le=100)
 
 
 class NotificationPage(Schema):
@@ -40,13 +37,11 @@ class NotificationPage(Schema):
     unread_count: int = Field(description="All unread notifications, not only this page's")
 
 
-class MarkReadIn(Schema):
+class MarkReadIn(InputSchema):
     """Either `ids` (the caller's notifications; others' ids are ignored) or `"all": true`."""
 
-    model_config = {"extra": "forbid"}
-
     ids: list[Id] | None = Field(None, max_length=500)
-    all: bool = False
+    all: Bool = False
 
     @model_validator(mode="after")
     def one_of(self) -> "MarkReadIn":
@@ -64,11 +59,9 @@ class Channels(Schema):
     email: bool
 
 
-class ChannelsChange(Schema):
-    model_config = {"extra": "forbid"}
-
-    in_app: bool | None = None
-    email: bool | None = None
+class ChannelsChange(InputSchema):
+    in_app: Bool | None = None
+    email: Bool | None = None
 
 
 class NotificationSettingsOut(Schema):
@@ -83,10 +76,8 @@ class NotificationSettingsOut(Schema):
     sla_breached: Channels
 
 
-class NotificationSettingsIn(Schema):
+class NotificationSettingsIn(InputSchema):
     """Only the kinds sent change; within a kind, only the channels sent."""
-
-    model_config = {"extra": "forbid"}
 
     assigned: ChannelsChange | None = None
     mentioned: ChannelsChange | None = None

@@ -3,7 +3,7 @@
 from django.db.models import Prefetch
 
 from apps.accounts.models import User
-from apps.core.errors import ValidationFailed
+from apps.core.pagination import Keyset, keyset_page
 from apps.notifications.kinds import DEFAULTS, Kind
 from apps.notifications.models import Notification, NotificationSetting
 from apps.tickets.models import Ticket
@@ -20,21 +20,15 @@ def notification_page(
     rows = Notification.objects.filter(recipient=user, in_app=True)
     if unread:
         rows = rows.filter(read_at__isnull=True)
-    if cursor:
-        rows = rows.filter(pk__lt=_decode(cursor))
-    page = list(
-        rows.select_related("actor")
-        .prefetch_related(Prefetch("ticket", queryset=Ticket.objects.only("id", "number", "title")))
-        .order_by("-id")[: limit + 1]
+    rows = rows.select_related("actor").prefetch_related(
+        Prefetch("ticket", queryset=Ticket.objects.only("id", "number", "title"))
     )
-    next_cursor = str(page[limit - 1].pk) if len(page) > limit else None
-    return page[:limit], next_cursor
+    # The unread filter changes which rows a page holds, so its cursors are a list of their own.
+    scope = "notifications:unread" if unread else "notifications"
+    return keyset_page(rows, NEWEST_FIRST, scope=scope, cursor=cursor, limit=limit)
 
 
-def _decode(cursor: str) -> int:
-    if not cursor.isdigit() or len(cursor) > 18:
-        raise ValidationFailed({"cursor": "The cursor is not valid; start from the first page."})
-    return int(cursor)
+NEWEST_FIRST = Keyset(fields=("id",), descending=True)
 
 
 def unread_count(user: User) -> int:

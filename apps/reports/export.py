@@ -88,7 +88,7 @@ class WallClock(Func):
 def export_rows(*, user: User, filters: TicketFilters, tz: ZoneInfo) -> QuerySet:
     """The list's rows for `user` and `filters`, in the list's order, as value tuples: id, _VALUES,
     then the _DATETIMES (text in `tz` on PostgreSQL, datetimes elsewhere)."""
-    tickets, descending = ordered_tickets(user=user, filters=filters, vendor=connection.vendor)
+    tickets, descending, _cursor_scope = ordered_tickets(user=user, filters=filters, vendor=connection.vendor)
     if connection.vendor == "postgresql":
         local = {f"{name}_local": WallClock(name, tz) for name in _DATETIMES}
         tickets, times = tickets.annotate(**local), list(local)

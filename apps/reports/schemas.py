@@ -4,6 +4,7 @@ from ninja import Schema
 from pydantic import Field
 
 from apps.accounts.schemas import TeamRef, UserOut
+from apps.core.fields import ParamId, Text
 from apps.tickets.api import TicketFilterQuery
 
 MINUTES = "Minutes (two decimals); null when no ticket qualifies"
@@ -16,8 +17,8 @@ class DashboardQuery(Schema):
         None, alias="from", description="First day (in `tz`), included. Default: 29 days before `to`"
     )
     to: date | None = Field(None, description="Last day (in `tz`), included. Default: today")
-    team: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this team's tickets")
-    tz: str = Field("UTC", max_length=64, description="IANA time zone the days are counted in")
+    team: ParamId | None = Field(None, description="Only this team's tickets")
+    tz: Text = Field("UTC", max_length=64, description="IANA time zone the days are counted in")
 
 
 class PeriodOut(Schema):
@@ -95,4 +96,4 @@ class DashboardOut(Schema):
 
 
 class TicketExportQuery(TicketFilterQuery):
-    tz: str = Field("UTC", max_length=64, description="IANA time zone the date columns are written in")
+    tz: Text = Field("UTC", max_length=64, description="IANA time zone the date columns are written in")

@@ -1,23 +1,27 @@
 """Reads that feed ticket lists: filtering, full-text search, keyset (cursor) pagination."""
 
-import base64
-import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db.models import BooleanField, Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
 from apps.accounts.models import USER_VALUE_FIELDS, User, display_name_of
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import NotFound
+from apps.core.fields import DATETIME_MAX
+from apps.core.pagination import Keyset, keyset_page
 from apps.tickets.models import Priority, Ticket, TicketEvent
 from apps.tickets.permissions import visible_tickets_q
 
-NUMBER_QUERY = re.compile(r"^\s*(?:hd-?)?(\d{1,12})\s*$", re.IGNORECASE)
+NUMBER_QUERY = re.compile(r"^\s*(?:hd-?)?([0-9]{1,12})\s*$", re.IGNORECASE)
 # ts_rank is a float4; scaled to an integer so cursor comparisons are exact.
 RANK_SCALE = 1_000_000
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+# Where tickets without a due date sort: the latest instant a due date may hold. Within the range
+# every read is clamped to (apps.core.db), so a cursor carries it back unchanged; a ticket due at
+# exactly that instant ties with undated ones, and the id breaks the tie.
+FAR_FUTURE = DATETIME_MAX
+EVENTS_KEYSET = Keyset(fields=("id",))
 
 ORDERINGS = {
     "created": "created_at",
@@ -42,21 +46,6 @@ class TicketFilters:
     ordering: str | None = None
 
 
-def _encode_cursor(values: list) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> list:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed({"cursor": "The cursor is not valid; start from the first page."}) from exc
-    if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
-        raise ValidationFailed({"cursor": "The cursor is not valid; start from the first page."})
-    return values
-
-
 def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
     tickets = Ticket.objects.filter(visible_tickets_q(user))
     if filters.status:
@@ -69,21 +58,20 @@ def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(assignee=user)
     elif filters.assignee == "none":
         tickets = tickets.filter(assignee__isnull=True)
-    elif filters.assignee:
-        if not filters.assignee.isdigit():
-            raise ValidationFailed({"assignee": "Use 'me', 'none' or a user id."})
+    elif filters.assignee is not None:
+        # The query schema lets only ASCII digits through besides "me" and "none".
         tickets = tickets.filter(assignee_id=int(filters.assignee))
-    if filters.requester:
+    if filters.requester is not None:
         tickets = tickets.filter(requester_id=filters.requester)
-    if filters.team:
+    if filters.team is not None:
         tickets = tickets.filter(team_id=filters.team)
     if filters.tag:
         tickets = tickets.filter(
             pk__in=Ticket.tags.through.objects.filter(tag__name=filters.tag.lower()).values("ticket_id")
         )
-    if filters.created_after:
+    if filters.created_after is not None:
         tickets = tickets.filter(created_at__gte=filters.created_after)
-    if filters.created_before:
+    if filters.created_before is not None:
         tickets = tickets.filter(created_at__lt=filters.created_before)
     return tickets
 
@@ -120,12 +108,13 @@ def _with_search(tickets: QuerySet[Ticket], q: str, vendor: str) -> QuerySet[Tic
     )
 
 
-def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> tuple[QuerySet[Ticket], bool]:
+def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> tuple[QuerySet[Ticket], bool, str]:
     """The list's rows before paging: visible to `user`, filtered, searched, with `sort_key` annotated.
 
-    Returns (queryset, descending); order it by `ORDER_BY[descending]`. The list pages it with a
-    keyset cursor on (sort_key, id); the CSV export (apps.reports) streams it whole — one place for
-    the filters and the ordering of both.
+    Returns (queryset, descending, cursor scope); the order is (sort_key, id) — `ORDER_BY[descending]`.
+    The list pages it with a keyset cursor bound to the ordering (relevance when `q` is given without
+    `ordering`); the CSV export (apps.reports) streams it whole — one place for the filters and the
+    ordering of both.
     """
     tickets = _filtered(user, filters)
     ordering = filters.ordering
@@ -133,6 +122,7 @@ def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> tuple
     if q and not ordering:
         tickets = _with_search(tickets, q, vendor)
         descending = True
+        scope = "tickets:relevance"
     else:
         if q:
             tickets = _with_search(tickets, q, vendor)
@@ -148,7 +138,8 @@ def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> tuple
             )
         else:
             tickets = tickets.annotate(sort_key=F(field))
-    return tickets, descending
+        scope = f"tickets:{ordering}"
+    return tickets, descending, scope
 
 
 # Ties on the sort key are broken by id, so the order is total and a cursor is exact.
@@ -158,18 +149,11 @@ ORDER_BY = {True: ("-sort_key", "-id"), False: ("sort_key", "id")}
 def ticket_list(
     *, user: User, filters: TicketFilters, cursor: str | None, limit: int, vendor: str
 ) -> tuple[list[Ticket], str | None]:
-    tickets, descending = ordered_tickets(user=user, filters=filters, vendor=vendor)
-    if cursor:
-        key, last_id = _decode_cursor(cursor)
-        if descending:
-            tickets = tickets.filter(Q(sort_key__lt=key) | Q(sort_key=key, id__lt=last_id))
-        else:
-            tickets = tickets.filter(Q(sort_key__gt=key) | Q(sort_key=key, id__gt=last_id))
-    rows = list(tickets.order_by(*ORDER_BY[descending]).values(*LIST_COLUMNS)[: limit + 1])
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = _encode_cursor([rows[-1]["sort_key"], rows[-1]["id"]])
+    """A page of list rows and the next page's cursor. The cursor is bound to the ordering (relevance
+    when `q` is given without `ordering`), so one made for another ordering is a 422 on `cursor`."""
+    tickets, descending, scope = ordered_tickets(user=user, filters=filters, vendor=vendor)
+    keyset = Keyset(fields=("sort_key", "id"), descending=descending)
+    rows, next_cursor = keyset_page(tickets.values(*LIST_COLUMNS), keyset, scope=scope, cursor=cursor, limit=limit)
     return _list_items(rows), next_cursor
 
 
@@ -243,13 +227,10 @@ def ticket_detail(*, user: User, ticket_id: int) -> Ticket:
 
 
 def ticket_events(
-    *, ticket: Ticket, user: User, staff: bool, after: int | None, limit: int
+    *, ticket: Ticket, user: User, staff: bool, cursor: str | None, limit: int
 ) -> tuple[list[TicketEvent], str | None]:
+    """The activity log oldest first, a page at a time; a cursor is valid for this ticket's log only."""
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not staff:
         events = events.filter(internal=False)
-    if after:
-        events = events.filter(id__gt=after)
-    page = list(events.order_by("id")[: limit + 1])
-    next_cursor = str(page[limit - 1].id) if len(page) > limit else None
-    return page[:limit], next_cursor
+    return keyset_page(events, EVENTS_KEYSET, scope=f"ticket-events:{ticket.pk}", cursor=cursor, limit=limit)

@@ -6,8 +6,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("comments", "0001_initial"),
-        ("tickets", "0003_reports_indexes"),
+        ("comments", "0003_repair_out_of_range_datetimes"),
+        ("tickets", "0004_reports_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
