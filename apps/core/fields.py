@@ -26,7 +26,7 @@ The rules, each decided once here:
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from ninja import Schema
@@ -171,6 +171,18 @@ def utc_in_range(value: datetime) -> datetime:
 
 
 DateTime = Annotated[datetime, BeforeValidator(_rfc3339), AfterValidator(utc_in_range)]
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("Send a calendar date as YYYY-MM-DD, e.g. 2026-03-01.")
+    return value
+
+
+# A calendar day, written YYYY-MM-DD only (lax mode would read 0 or 1700000000 as a Unix time).
+Date = Annotated[date, BeforeValidator(_iso_date)]
 
 
 # --- pagination ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from ninja import Schema
 from pydantic import Field
 
 from apps.accounts.schemas import TeamRef, UserOut
-from apps.core.fields import ParamId, Text
+from apps.core.fields import Date, ParamId, Text
 from apps.tickets.api import TicketFilterQuery
 
 MINUTES = "Minutes (two decimals); null when no ticket qualifies"
@@ -13,10 +13,10 @@ MINUTES = "Minutes (two decimals); null when no ticket qualifies"
 class DashboardQuery(Schema):
     model_config = {"populate_by_name": True}
 
-    from_: date | None = Field(
+    from_: Date | None = Field(
         None, alias="from", description="First day (in `tz`), included. Default: 29 days before `to`"
     )
-    to: date | None = Field(None, description="Last day (in `tz`), included. Default: today")
+    to: Date | None = Field(None, description="Last day (in `tz`), included. Default: today")
     team: ParamId | None = Field(None, description="Only this team's tickets")
     tz: Text = Field("UTC", max_length=64, description="IANA time zone the days are counted in")
 

@@ -50,6 +50,8 @@ def test_requesters_get_403(api, desk):
         ({"from": "2025-01-01", "to": "2026-03-01"}, "from"),
         ({"from": "2026-13-01"}, "from"),
         ({"to": "yesterday"}, "to"),
+        ({"to": "0"}, "to"),
+        ({"from": "1700000000"}, "from"),
         ({"from": "0001-01-01", "to": "0001-01-02", "tz": "Asia/Tokyo"}, "from"),
         ({"from": "9999-12-30", "to": "9999-12-31", "tz": "America/Los_Angeles"}, "to"),
         ({"team": "abc"}, "team"),
