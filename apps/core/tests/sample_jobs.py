@@ -3,6 +3,7 @@
 Each records what it did in a file the test reads (the worker is another process).
 """
 
+import time
 from pathlib import Path
 
 from django.db import transaction
@@ -17,6 +18,14 @@ def _append(path: str, line: str) -> None:
 
 @job
 def record(path: str, line: str) -> str:
+    _append(path, line)
+    return line
+
+
+@job
+def record_slowly(path: str, line: str) -> str:
+    """Takes 50 ms, so a queue of them keeps every running worker busy for a while."""
+    time.sleep(0.05)
     _append(path, line)
     return line
 

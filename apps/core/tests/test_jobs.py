@@ -133,17 +133,19 @@ def test_claim_once_rolls_back_with_the_job():
 @requires_postgres
 def test_two_workers_never_run_one_job_twice(tmp_path):
     target = tmp_path / "out"
-    for n in range(40):
-        sample_jobs.record.enqueue(str(target), f"job {n}")
-    with running_worker(interval=0.01), running_worker(interval=0.01):
+    with running_worker(interval=0.01) as first, running_worker(interval=0.01) as second:
+        # Both must be polling before the queue fills; a loaded machine may take seconds to start one.
+        wait_until(lambda: all("Starting worker" in w.log() for w in (first, second)), message="both started")
+        for n in range(40):
+            sample_jobs.record_slowly.enqueue(str(target), f"job {n}")
         wait_until(lambda: len(lines(target)) >= 40, message="40 jobs")
         wait_until(
             lambda: not DBTaskResult.objects.exclude(status=TaskResultStatus.SUCCESSFUL).exists(),
             message="all results written",
         )
     assert sorted(lines(target)) == sorted(f"job {n}" for n in range(40))
-    workers = {result.worker_ids[0] for result in results(sample_jobs.record)}
-    assert all(len(result.worker_ids) == 1 for result in results(sample_jobs.record))
+    workers = {result.worker_ids[0] for result in results(sample_jobs.record_slowly)}
+    assert all(len(result.worker_ids) == 1 for result in results(sample_jobs.record_slowly))
     assert len(workers) == 2, "both workers took jobs"
 
 
