@@ -13,6 +13,7 @@ from apps.comments.api import router as comments_router
 from apps.core.api import router as core_router
 from apps.core.auth import BearerAuth
 from apps.core.errors import AuthenticationFailed, DomainError, error_body
+from apps.sla.api import router as sla_router
 from apps.tickets.api import router as tickets_router
 
 logger = logging.getLogger("apps.api")
@@ -27,7 +28,15 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
-for router in (core_router, accounts_router, tickets_router, approvals_router, comments_router, attachments_router):
+for router in (
+    core_router,
+    accounts_router,
+    tickets_router,
+    approvals_router,
+    comments_router,
+    attachments_router,
+    sla_router,
+):
     api.add_router("/", router)
 
 

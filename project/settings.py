@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "apps.approvals",
     "apps.comments",
     "apps.attachments",
+    "apps.sla",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,324 @@
+"""The one write path of clocks: `sla_sync_ticket` brings a ticket's SLA up to date with its history.
+
+Everything calls it — the after-commit event subscriber (right after a ticket or comment change),
+the backstop job enqueued inside that change's transaction (if the process died before the
+subscriber ran), the deadline job (at a warning or due time), and the calendar recalculation. It
+is idempotent: it recomputes the clocks from the ticket's activity log (apps.sla.clocks), stores
+what changed with history and activity rows, stamps warnings and breaches once, copies the list
+columns onto the ticket, and makes sure a deadline job waits for the next warning or due time.
+"""
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.models import Role
+from apps.comments.models import Comment
+from apps.core.events import broadcast_on_commit
+from apps.sla.calendars import schedule_of
+from apps.sla.clocks import History, Targets, plan_clock
+from apps.sla.models import ClockKind, ClockState, SlaClock, SlaClockEvent, SlaPolicy, TicketSla
+from apps.tickets.broadcast import ticket_audience, ticket_payload, ticket_topics
+from apps.tickets.models import Ticket, TicketEvent
+from apps.tickets.services import ticket_log
+
+logger = logging.getLogger(__name__)
+
+SLA_CHANGED = "ticket.sla_changed"
+SLA_WARNING = "ticket.sla_warning"
+SLA_BREACHED = "ticket.sla_breached"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """UTC with a `Z`, as the API's other datetimes are written."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+def match_key(ticket: Ticket) -> dict:
+    return {"priority": ticket.priority, "type": ticket.type, "team_id": ticket.team_id}
+
+
+def matching_policy(ticket: Ticket) -> SlaPolicy | None:
+    """The first policy by (`order`, id) whose criteria the ticket meets; empty criteria match all."""
+    team = Q(team__isnull=True) | (Q(team_id=ticket.team_id) if ticket.team_id else Q(pk__in=[]))
+    return (
+        SlaPolicy.objects.filter(Q(priority__isnull=True) | Q(priority=ticket.priority), team)
+        .filter(Q(type="") | Q(type=ticket.type))
+        .select_related("calendar")
+        .order_by("order", "id")
+        .first()
+    )
+
+
+def ticket_history(ticket: Ticket) -> History:
+    """The clocks' input, from the activity log (written in the same transaction as each change,
+    so it is complete even when an after-commit subscriber never ran) and the comments."""
+    rows = TicketEvent.objects.filter(ticket=ticket, kind__in=("created", "status_changed")).order_by(
+        "created_at", "id"
+    )
+    initial, changes = None, []
+    for kind, old, new, at in rows.values_list("kind", "old", "new", "created_at"):
+        if kind == "created":
+            initial = (new or {}).get("status") or initial
+        else:
+            if not changes and initial is None:
+                initial = old
+            changes.append((max(at, ticket.created_at), new))
+    statuses = ((ticket.created_at, initial or ticket.status), *changes)
+    first_response_at = (
+        Comment.objects.filter(ticket=ticket, internal=False, author__role__in=(Role.AGENT, Role.ADMIN))
+        .exclude(author_id=ticket.requester_id)
+        .order_by("created_at", "id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    return History(start=ticket.created_at, statuses=statuses, first_response_at=first_response_at)
+
+
+def _snapshot(record: TicketSla, policy: SlaPolicy, key: dict) -> None:
+    record.policy = policy
+    record.policy_name = policy.name
+    record.calendar = policy.calendar
+    record.first_response_minutes = policy.first_response_minutes
+    record.resolution_minutes = policy.resolution_minutes
+    record.pause_statuses = list(policy.pause_statuses)
+    record.warning_percent = policy.warning_percent
+    record.matched_on = key
+
+
+def targets_of(record: TicketSla) -> Targets:
+    return Targets(
+        schedule=schedule_of(record.calendar),
+        first_response=timedelta(minutes=record.first_response_minutes),
+        resolution=timedelta(minutes=record.resolution_minutes),
+        pause_statuses=frozenset(record.pause_statuses),
+        warning_percent=record.warning_percent,
+    )
+
+
+def _phase(clock) -> str:
+    if clock.stopped_at is not None:
+        return "stopped"
+    if clock.paused_at is not None:
+        return "paused"
+    return "running"
+
+
+def _change(old: SlaClock | None, plan, history: History, retargeted: bool) -> tuple[str, datetime] | None:
+    """What happened to a clock between its stored state and its plan: (history kind, when)."""
+    if old is None:
+        return "started", plan.started_at
+    before, after = _phase(old), _phase(plan)
+    since = history.statuses[-1][0]
+    if before != after:
+        if after == "paused":
+            return "paused", plan.paused_at
+        if after == "stopped":
+            return ("met" if plan.state == ClockState.MET else "stopped"), plan.stopped_at
+        return ("reopened" if before == "stopped" else "resumed"), since
+    if (old.due_at, old.warning_at, old.target_minutes) != (
+        plan.due_at,
+        plan.warning_at,
+        plan.target // timedelta(minutes=1),
+    ):
+        return ("retargeted" if retargeted else "recalculated"), timezone.now()
+    return None
+
+
+def _log(ticket: Ticket, clock: SlaClock, kind: str, at: datetime, policy: str, detail: dict | None = None) -> None:
+    detail = detail or {}
+    SlaClockEvent.objects.create(clock=clock, kind=kind, at=at, due_at=clock.due_at, detail=detail)
+    ticket_log(
+        ticket=ticket,
+        actor=None,
+        kind=f"sla_{kind}",
+        new={"clock": clock.kind, "due_at": _iso(clock.due_at), "at": _iso(at), "policy": policy, **detail},
+    )
+
+
+def _store(record: TicketSla, old: SlaClock | None, plan) -> SlaClock:
+    clock = old or SlaClock(ticket_sla=record, kind=plan.kind)
+    clock.state = plan.state
+    clock.started_at = plan.started_at
+    clock.target_minutes = plan.target // timedelta(minutes=1)
+    clock.due_at = plan.due_at
+    clock.warning_at = plan.warning_at
+    clock.paused_at = plan.paused_at
+    clock.stopped_at = plan.stopped_at
+    clock.remaining = plan.remaining
+    clock.save()
+    return clock
+
+
+def clock_payload(clock: SlaClock) -> dict:
+    """One clock as the API shows it (API.md "SLA"), plus `warning_at`, `stopped_at` and, while
+    paused, `remaining_minutes` (business minutes left; negative once past due)."""
+    state = ClockState.BREACHED if clock.breached_at else clock.state
+    remaining = clock.remaining / timedelta(minutes=1) if clock.remaining is not None else None
+    return {
+        "due_at": _iso(clock.due_at),
+        "state": state,
+        "breached_at": _iso(clock.breached_at),
+        "warning_at": _iso(clock.warning_at),
+        "stopped_at": _iso(clock.stopped_at),
+        "remaining_minutes": round(remaining, 2) if remaining is not None else None,
+    }
+
+
+def _columns(record: TicketSla | None, clocks: list[SlaClock]) -> dict:
+    if record is None:
+        return {"sla": None, "sla_due": None, "sla_warning_at": None, "sla_breached": False}
+    running = [clock for clock in clocks if _phase(clock) == "running"]
+    dues = [clock.due_at for clock in running]
+    warnings = [clock.warning_at for clock in running if not clock.breached_at]
+    by_kind = {clock.kind: clock_payload(clock) for clock in clocks}
+    return {
+        "sla": {"policy": record.policy_name, **{kind: by_kind.get(kind) for kind in ClockKind.values}},
+        "sla_due": min(dues) if dues else None,
+        "sla_warning_at": min(warnings) if warnings else None,
+        "sla_breached": any(clock.breached_at for clock in clocks),
+    }
+
+
+def _fire(ticket: Ticket, record: TicketSla, clock: SlaClock, now: datetime) -> list[tuple[str, SlaClock]]:
+    """Stamps what is due and not stamped yet: each clock warns once and breaches once.
+
+    A warning whose clock is also past due is skipped (the breach says more), as is one for a
+    clock that is not running: a paused or stopped clock is not getting closer to its deadline.
+    """
+    fired = []
+    if clock.breached_at is None and clock.state == ClockState.BREACHED and clock.due_at:
+        clock.breached_at = clock.due_at
+        clock.save(update_fields=["breached_at"])
+        _log(ticket, clock, "breached", clock.due_at, record.policy_name)
+        fired.append((SLA_BREACHED, clock))
+    elif (
+        clock.warned_at is None
+        and clock.breached_at is None
+        and _phase(clock) == "running"
+        and clock.warning_at is not None
+        and clock.warning_at <= now
+    ):
+        clock.warned_at = clock.warning_at
+        clock.save(update_fields=["warned_at"])
+        _log(ticket, clock, "warning", clock.warning_at, record.policy_name)
+        fired.append((SLA_WARNING, clock))
+    return fired
+
+
+def _next_check(clocks: list[SlaClock]) -> datetime | None:
+    moments = []
+    for clock in clocks:
+        if _phase(clock) != "running" or clock.breached_at:
+            continue
+        moments.append(clock.due_at)
+        if clock.warned_at is None:
+            moments.append(clock.warning_at)
+    return min((moment for moment in moments if moment), default=None)
+
+
+def _schedule(record: TicketSla, clocks: list[SlaClock]) -> None:
+    from apps.sla.tasks import sla_check
+
+    moment = _next_check(clocks)
+    if moment is None or moment == record.next_check_at:
+        return
+    sla_check.using(run_after=moment).enqueue(record.ticket_id)
+    record.next_check_at = moment
+    record.save(update_fields=["next_check_at", "updated_at"])
+
+
+def _announce(ticket: Ticket, record: TicketSla | None, fired: list, payload_changed: bool) -> None:
+    if not payload_changed and not fired:
+        return
+    payload = ticket_payload(ticket)
+    topics, audience = ticket_topics(ticket.pk), ticket_audience(ticket)
+    if payload_changed:
+        broadcast_on_commit(SLA_CHANGED, {"ticket": payload, "actor_id": None}, topics=topics, audience=audience)
+    for event, clock in fired:
+        data = {
+            "ticket": payload,
+            "clock": clock.kind,
+            "due_at": _iso(clock.due_at),
+            "breached_at": _iso(clock.breached_at),
+            "policy": record.policy_name,
+            "actor_id": None,
+        }
+        broadcast_on_commit(event, data, topics=topics, audience=audience)
+
+
+def _publish(ticket: Ticket, record: TicketSla | None, clocks: list[SlaClock], fired: list) -> None:
+    columns = _columns(record, clocks)
+    current = {name: getattr(ticket, name) for name in columns}
+    if current != columns:
+        Ticket.objects.filter(pk=ticket.pk).update(**columns)
+        for name, value in columns.items():
+            setattr(ticket, name, value)
+    _announce(ticket, record, fired, payload_changed=current["sla"] != columns["sla"])
+
+
+def _resolve_policy(ticket: Ticket, record: TicketSla | None) -> tuple[TicketSla | None, bool]:
+    """Matches policies again when the ticket is new to SLA or its priority/type/team changed.
+    Returns the record (None: no SLA) and whether the clocks were re-targeted to another policy."""
+    key = match_key(ticket)
+    if record is not None and record.matched_on == key:
+        return record, False
+    policy = matching_policy(ticket)
+    if record is None:
+        if policy is None:
+            return None, False
+        record = TicketSla(ticket=ticket)
+        _snapshot(record, policy, key)
+        record.save()
+        return record, False
+    if policy is None:
+        for clock in record.clocks.all():
+            _log(ticket, clock, "removed", timezone.now(), record.policy_name, {"reason": "no policy matches"})
+        record.delete()
+        return None, False
+    if policy.pk == record.policy_id:
+        record.matched_on = key
+        record.save(update_fields=["matched_on", "updated_at"])
+        return record, False
+    previous = record.policy_name
+    _snapshot(record, policy, key)
+    record.save()
+    logger.info("ticket %s re-targeted from SLA policy %r to %r", ticket.pk, previous, policy.name)
+    return record, True
+
+
+@transaction.atomic
+def sla_sync_ticket(*, ticket_id: int) -> None:
+    """Brings ticket `ticket_id`'s SLA up to date (see the module docstring). Safe to call any
+    number of times, from any process; a missing ticket is nothing to do."""
+    ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
+    if ticket is None:
+        return
+    now = timezone.now()
+    record = TicketSla.objects.select_related("calendar").filter(ticket=ticket).first()
+    record, retargeted = _resolve_policy(ticket, record)
+    if record is None:
+        _publish(ticket, None, [], [])
+        return
+    stored = {clock.kind: clock for clock in record.clocks.all()}
+    history = ticket_history(ticket)
+    targets = targets_of(record)
+    clocks, fired = [], []
+    for kind in ClockKind.values:
+        old = stored.get(kind)
+        plan = plan_clock(kind, history, targets, now)
+        if old is not None and old.stopped_at is not None and plan.stopped_at == old.stopped_at:
+            clock = old  # a finished clock is history: re-targets and recalculations leave it alone
+        else:
+            change = _change(old, plan, history, retargeted)
+            clock = _store(record, old, plan)
+            if change:
+                detail = {"target_minutes": clock.target_minutes} if change[0] in ("started", "retargeted") else {}
+                _log(ticket, clock, change[0], change[1], record.policy_name, detail)
+        fired += _fire(ticket, record, clock, now)
+        clocks.append(clock)
+    _publish(ticket, record, clocks, fired)
+    _schedule(record, clocks)
