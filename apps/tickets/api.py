@@ -15,6 +15,7 @@ from apps.tickets.schemas import (
     AssignIn,
     Ordering,
     PriorityName,
+    SlaFilter,
     TicketCreateIn,
     TicketDetail,
     TicketEventPage,
@@ -43,7 +44,12 @@ class TicketListQuery(Schema):
     q: str | None = Field(
         None, max_length=200, description="Full-text search in title and description, or a number like HD-42"
     )
-    ordering: Ordering | None = Field(None, description="Default: -created, or relevance when q is given")
+    sla: SlaFilter | None = Field(
+        None, description="breached: some SLA clock breached; at_risk: a running clock passed its warning threshold"
+    )
+    ordering: Ordering | None = Field(
+        None, description="Default: -created, or relevance when q is given. sla_due: nearest SLA due time first"
+    )
     cursor: str | None = Field(None, max_length=500)
     limit: int = Field(25, ge=1, le=100)
 

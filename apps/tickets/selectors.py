@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from django.db.models import BooleanField, Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from apps.accounts.models import USER_VALUE_FIELDS, User, display_name_of
 from apps.core.errors import NotFound, ValidationFailed
@@ -24,6 +25,7 @@ ORDERINGS = {
     "updated": "updated_at",
     "priority": "priority",
     "due": "due_sort",
+    "sla_due": "sla_due",
 }
 
 
@@ -39,6 +41,7 @@ class TicketFilters:
     created_after: datetime | None = None
     created_before: datetime | None = None
     q: str | None = None
+    sla: str | None = None  # "breached" or "at_risk"
     ordering: str | None = None
 
 
@@ -55,6 +58,17 @@ def _decode_cursor(cursor: str) -> list:
     if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
         raise ValidationFailed({"cursor": "The cursor is not valid; start from the first page."})
     return values
+
+
+def _after(key, last_id: int, descending: bool, nulls_last: bool) -> Q:
+    """Rows after the cursor's (key, id) in the page order; with `nulls_last`, null keys follow all others."""
+    if key is None and nulls_last:
+        return Q(sort_key__isnull=True, id__lt=last_id) if descending else Q(sort_key__isnull=True, id__gt=last_id)
+    if descending:
+        after = Q(sort_key__lt=key) | Q(sort_key=key, id__lt=last_id)
+    else:
+        after = Q(sort_key__gt=key) | Q(sort_key=key, id__gt=last_id)
+    return after | Q(sort_key__isnull=True) if nulls_last else after
 
 
 def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
@@ -85,6 +99,11 @@ def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(created_at__gte=filters.created_after)
     if filters.created_before:
         tickets = tickets.filter(created_at__lt=filters.created_before)
+    if filters.sla == "breached":
+        tickets = tickets.filter(sla_breached=True)
+    elif filters.sla == "at_risk":
+        # apps.sla keeps `sla_warning_at` = the earliest warning time of a running, unbreached clock.
+        tickets = tickets.filter(sla_warning_at__lte=timezone.now(), sla_breached=False)
     return tickets
 
 
@@ -145,13 +164,16 @@ def ticket_list(
         else:
             tickets = tickets.annotate(sort_key=F(field))
 
+    nulls_last = ordering is not None and ordering.lstrip("-") == "sla_due"
     if cursor:
         key, last_id = _decode_cursor(cursor)
-        if descending:
-            tickets = tickets.filter(Q(sort_key__lt=key) | Q(sort_key=key, id__lt=last_id))
-        else:
-            tickets = tickets.filter(Q(sort_key__gt=key) | Q(sort_key=key, id__gt=last_id))
-    order = ["-sort_key", "-id"] if descending else ["sort_key", "id"]
+        tickets = tickets.filter(_after(key, last_id, descending, nulls_last))
+    if nulls_last:
+        # Tickets without a running SLA clock last, either way (index ticket_sla_due serves ascending).
+        key_order = F("sort_key").desc(nulls_last=True) if descending else F("sort_key").asc(nulls_last=True)
+        order = [key_order, "-id" if descending else "id"]
+    else:
+        order = ["-sort_key", "-id"] if descending else ["sort_key", "id"]
     rows = list(tickets.order_by(*order).values(*LIST_COLUMNS)[: limit + 1])
     next_cursor = None
     if len(rows) > limit:
@@ -174,6 +196,7 @@ LIST_COLUMNS = (
     "created_at",
     "updated_at",
     "version",
+    "sla",
     "sort_key",
     "team_id",
     "team__name",
@@ -203,7 +226,7 @@ def _list_items(rows: list[dict]) -> list[dict]:
         {
             **{
                 key: row[key]
-                for key in ("id", "title", "status", "type", "due_at", "created_at", "updated_at", "version")
+                for key in ("id", "title", "status", "type", "due_at", "created_at", "updated_at", "version", "sla")
             },
             "key": f"HD-{row['number']}",
             "priority_name": Priority(row["priority"]).label,

@@ -8,6 +8,7 @@ paces the polling. Events are heard on Redis, where the children broadcast them.
 """
 
 import asyncio
+import contextlib
 import json
 import threading
 import time
@@ -16,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from apps.core.events import group_name
 from apps.core.testing.live_cluster import redis_url
@@ -33,13 +35,21 @@ class RedisListener:
         self.received: list[dict] = []
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True).start()
-        self.channel = asyncio.run_coroutine_threadsafe(self._join(topic), self.loop).result(timeout=10)
-        asyncio.run_coroutine_threadsafe(self._receive_forever(), self.loop)
+        self.channel = asyncio.run_coroutine_threadsafe(self._join(topic), self.loop).result(timeout=60)
+        self.receiving = asyncio.run_coroutine_threadsafe(self._receive_forever(), self.loop)
 
     async def _join(self, topic: str) -> str:
-        channel = await self.layer.new_channel("slatest.")
-        await self.layer.group_add(group_name(topic), channel)
-        return channel
+        # A loaded machine can make the first connection slow: retry rather than fail the test.
+        for attempt in range(5):
+            try:
+                channel = await self.layer.new_channel("slatest.")
+                await self.layer.group_add(group_name(topic), channel)
+                return channel
+            except (RedisError, OSError):
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(1)
+        raise AssertionError("unreachable")
 
     async def _receive_forever(self) -> None:
         while True:
@@ -64,6 +74,9 @@ class RedisListener:
         return sum(1 for m in self.received if m["event"] in ("ticket.sla_warning", "ticket.sla_breached"))
 
     def close(self) -> None:
+        self.receiving.cancel()
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self.layer.flush(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
 
 
