@@ -1,5 +1,5 @@
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from ninja import Schema
 from pydantic import AfterValidator, Field
@@ -145,7 +145,7 @@ class PolicyList(Schema):
 
 class ClockOut(Schema):
     due_at: datetime | None
-    state: str = Field(description="running | paused | met | breached")
+    state: Literal["running", "paused", "met", "breached"]
     breached_at: datetime | None
     warning_at: datetime | None = Field(None, description="When the warning threshold is (was) reached")
     stopped_at: datetime | None = Field(None, description="When the clock stopped (met or late)")

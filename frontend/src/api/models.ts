@@ -32,3 +32,8 @@ export type ApprovalDetail = S['ApprovalDetailOut']
 export type ApprovalWorkflow = S['WorkflowOut']
 export type Delegation = S['DelegationOut']
 export type DelegationCreate = S['DelegationIn']
+
+export type Sla = S['SlaOut']
+export type SlaClock = S['SlaClockOut']
+export type TicketSla = S['TicketSlaOut']
+export type TicketSlaClock = S['ClockDetailOut']

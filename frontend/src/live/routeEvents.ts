@@ -108,6 +108,16 @@ export function routeLiveEvents(live: LiveSource): void {
         } else toastOnce(frame, who ? `${who} updated ${ticket.number}` : `${ticket.number} was updated`)
         return
       }
+      case 'ticket.sla_changed':
+      case 'ticket.sla_warning':
+      case 'ticket.sla_breached': {
+        // Clock changes (the server's or the deadline jobs'): the row's badge and the ticket's clocks.
+        const ticket = obj(d.ticket) as Ticket | null
+        if (!ticket || typeof ticket.id !== 'number') return
+        tickets.receive(ticket, meId)
+        refreshTicket(ticket.id)
+        return
+      }
       case 'ticket.deleted':
         if (ticketId !== null) tickets.forget(ticketId)
         if (byOther) toastOnce(frame, who ? `${who} deleted ${number}` : `${number} was deleted`)
