@@ -220,23 +220,27 @@ def _next_check(clocks: list[SlaClock]) -> datetime | None:
     return min((moment for moment in moments if moment), default=None)
 
 
-def _schedule(record: TicketSla, clocks: list[SlaClock]) -> None:
+def _schedule(record: TicketSla, clocks: list[SlaClock], now: datetime) -> None:
+    """Makes sure a deadline job runs by the next warning or due time. A pending job due earlier is
+    enough: it finds nothing to fire yet and schedules the next one then (so a calendar change that
+    moves thousands of deadlines later enqueues nothing)."""
     from apps.sla.tasks import sla_check
 
     moment = _next_check(clocks)
-    if moment is None or moment == record.next_check_at:
+    pending = record.next_check_at if record.next_check_at and record.next_check_at > now else None
+    if moment is None or (pending is not None and pending <= moment):
         return
     sla_check.using(run_after=moment).enqueue(record.ticket_id)
     record.next_check_at = moment
     record.save(update_fields=["next_check_at", "updated_at"])
 
 
-def _announce(ticket: Ticket, record: TicketSla | None, fired: list, payload_changed: bool) -> None:
-    if not payload_changed and not fired:
+def _announce(ticket: Ticket, record: TicketSla | None, fired: list, payload_changed: bool, each: bool) -> None:
+    if not (payload_changed and each) and not fired:
         return
     payload = ticket_payload(ticket)
     topics, audience = ticket_topics(ticket.pk), ticket_audience(ticket)
-    if payload_changed:
+    if payload_changed and each:
         broadcast_on_commit(SLA_CHANGED, {"ticket": payload, "actor_id": None}, topics=topics, audience=audience)
     for event, clock in fired:
         data = {
@@ -250,14 +254,16 @@ def _announce(ticket: Ticket, record: TicketSla | None, fired: list, payload_cha
         broadcast_on_commit(event, data, topics=topics, audience=audience)
 
 
-def _publish(ticket: Ticket, record: TicketSla | None, clocks: list[SlaClock], fired: list) -> None:
+def _publish(ticket: Ticket, record: TicketSla | None, clocks: list[SlaClock], fired: list, each: bool) -> bool:
     columns = _columns(record, clocks)
     current = {name: getattr(ticket, name) for name in columns}
     if current != columns:
         Ticket.objects.filter(pk=ticket.pk).update(**columns)
         for name, value in columns.items():
             setattr(ticket, name, value)
-    _announce(ticket, record, fired, payload_changed=current["sla"] != columns["sla"])
+    changed = current["sla"] != columns["sla"]
+    _announce(ticket, record, fired, payload_changed=changed, each=each)
+    return changed
 
 
 def _resolve_policy(ticket: Ticket, record: TicketSla | None) -> tuple[TicketSla | None, bool]:
@@ -291,18 +297,19 @@ def _resolve_policy(ticket: Ticket, record: TicketSla | None) -> tuple[TicketSla
 
 
 @transaction.atomic
-def sla_sync_ticket(*, ticket_id: int) -> None:
+def sla_sync_ticket(*, ticket_id: int, announce: bool = True) -> bool:
     """Brings ticket `ticket_id`'s SLA up to date (see the module docstring). Safe to call any
-    number of times, from any process; a missing ticket is nothing to do."""
+    number of times, from any process; a missing ticket is nothing to do. Returns whether the
+    ticket's `sla` changed. `announce=False` leaves the `ticket.sla_changed` event to the caller
+    (batches announce once); warnings and breaches are always announced."""
     ticket = Ticket.objects.select_for_update().filter(pk=ticket_id).first()
     if ticket is None:
-        return
+        return False
     now = timezone.now()
     record = TicketSla.objects.select_related("calendar").filter(ticket=ticket).first()
     record, retargeted = _resolve_policy(ticket, record)
     if record is None:
-        _publish(ticket, None, [], [])
-        return
+        return _publish(ticket, None, [], [], announce)
     stored = {clock.kind: clock for clock in record.clocks.all()}
     history = ticket_history(ticket)
     targets = targets_of(record)
@@ -320,5 +327,20 @@ def sla_sync_ticket(*, ticket_id: int) -> None:
                 _log(ticket, clock, change[0], change[1], record.policy_name, detail)
         fired += _fire(ticket, record, clock, now)
         clocks.append(clock)
-    _publish(ticket, record, clocks, fired)
-    _schedule(record, clocks)
+    changed = _publish(ticket, record, clocks, fired, announce)
+    _schedule(record, clocks, now)
+    return changed
+
+
+SLA_RECALCULATED = "sla.recalculated"
+
+
+@transaction.atomic
+def sla_sync_tickets(*, ticket_ids: list[int]) -> int:
+    """`sla_sync_ticket` for a batch in one transaction (calendar recalculation, backfills), announced
+    as one `sla.recalculated` event on `tickets` (`{"tickets": <how many changed>}`, no ticket data)
+    instead of an event per ticket: clients reload what they show. Returns how many changed."""
+    changed = sum(sla_sync_ticket(ticket_id=ticket_id, announce=False) for ticket_id in ticket_ids)
+    if changed:
+        broadcast_on_commit(SLA_RECALCULATED, {"tickets": changed, "actor_id": None}, topics=["tickets"])
+    return changed

@@ -11,6 +11,7 @@ function clock(fields: Partial<SlaClock>): SlaClock {
 describe('SLA badge text', () => {
   it('formats whole minutes with two units at most', () => {
     expect(duration(35 * 60000)).toBe('35 min')
+    expect(duration(59000)).toBe('< 1 min')
     expect(duration(120 * 60000)).toBe('2 h')
     expect(duration(80 * 60000 + 59000)).toBe('1 h 20 min')
     expect(duration((3 * 1440 + 4 * 60 + 7) * 60000)).toBe('3 d 4 h')

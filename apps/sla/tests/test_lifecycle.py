@@ -266,3 +266,33 @@ def test_a_crash_before_the_subscriber_is_caught_up_from_the_log(clock, requeste
     clock.advance(minutes=1)
     job.task.call(*job.args_kwargs["args"], **job.args_kwargs["kwargs"])
     assert clocks_of(ticket)["resolution"].due_at == start + timedelta(minutes=260)
+
+
+def test_a_calendar_change_recalculates_open_clocks_in_background_batches(
+    clock, run_on_commit, opened, admin_user, calendar_24_7, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from apps.core import events
+
+    start = clock.now
+    sla_services.calendar_update(actor=admin_user, calendar_id=calendar_24_7.pk, changes={"holidays": ["2026-03-02"]})
+    [job] = DBTaskResult.objects.filter(task_path="apps.sla.tasks.sla_recalculate_calendar")
+    seen = []
+    events.subscribe(seen.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            recomputed = job.task.call(*job.args_kwargs["args"], **job.args_kwargs["kwargs"])
+    finally:
+        events._subscribers.remove(seen.append)
+    assert recomputed == 1
+    # The whole day is now a holiday: counting starts at midnight.
+    next_midnight = start.replace(hour=0) + timedelta(days=1)
+    clocks = clocks_of(opened)
+    assert clocks["first_response"].due_at == next_midnight + timedelta(minutes=60)
+    assert clocks["resolution"].due_at == next_midnight + timedelta(minutes=240)
+    assert ("sla_recalculated", "resolution") in activity(opened)
+    assert [(e.name, e.data["tickets"]) for e in seen] == [("sla.recalculated", 1)]
+    # Renaming moves no business time: nothing to recompute.
+    sla_services.calendar_update(actor=admin_user, calendar_id=calendar_24_7.pk, changes={"name": "Renamed"})
+    assert DBTaskResult.objects.filter(task_path="apps.sla.tasks.sla_recalculate_calendar").count() == 1

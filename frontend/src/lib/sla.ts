@@ -8,9 +8,10 @@ export interface ClockView {
 
 export const CLOCK_NAMES: Record<string, string> = { first_response: 'First response', resolution: 'Resolution' }
 
-/** "35 min", "2 h", "1 h 20 min", "3 d 4 h": whole minutes, two units at most. */
+/** "35 min", "2 h", "1 h 20 min", "3 d 4 h": whole minutes, two units at most; "< 1 min" below. */
 export function duration(ms: number): string {
   const minutes = Math.max(0, Math.floor(Math.abs(ms) / 60000))
+  if (minutes === 0) return '< 1 min'
   const days = Math.floor(minutes / 1440)
   const hours = Math.floor((minutes % 1440) / 60)
   const rest = minutes % 60

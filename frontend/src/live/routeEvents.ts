@@ -44,6 +44,16 @@ export function routeLiveEvents(live: LiveSource): void {
   const toasted = new Map<string, number>()
 
   /** Coalesce bursts of events on one ticket into one refetch of the open detail. */
+  let recalculated: ReturnType<typeof setTimeout> | undefined
+  function reloadAfterRecalculation(): void {
+    clearTimeout(recalculated)
+    recalculated = setTimeout(() => {
+      const tickets = useTicketsStore()
+      if (tickets.list.loaded) void tickets.fetchList().catch(() => undefined)
+      for (const id of Object.keys(tickets.details)) refreshTicket(Number(id))
+    }, 1000)
+  }
+
   function refreshTicket(id: number): void {
     const tickets = useTicketsStore()
     if (!tickets.details[id]) return
@@ -118,6 +128,10 @@ export function routeLiveEvents(live: LiveSource): void {
         refreshTicket(ticket.id)
         return
       }
+      case 'sla.recalculated':
+        // A calendar change moved many tickets' clocks at once: reload what is on screen.
+        reloadAfterRecalculation()
+        return
       case 'ticket.deleted':
         if (ticketId !== null) tickets.forget(ticketId)
         if (byOther) toastOnce(frame, who ? `${who} deleted ${number}` : `${number} was deleted`)
