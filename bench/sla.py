@@ -49,8 +49,12 @@ def seed(count: int) -> dict:
 
     call_command("migrate", verbosity=0)
     team, _ = Team.objects.get_or_create(name="Bench desk")
-    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"email": "a@example.com", "role": Role.ADMIN})
-    agent, _ = User.objects.get_or_create(username="bench-agent", defaults={"email": "b@example.com", "role": Role.AGENT})
+    admin, _ = User.objects.get_or_create(
+        username="bench-admin", defaults={"email": "a@example.com", "role": Role.ADMIN}
+    )
+    agent, _ = User.objects.get_or_create(
+        username="bench-agent", defaults={"email": "b@example.com", "role": Role.AGENT}
+    )
     team.members.add(agent)
     requesters = [User.objects.get_or_create(username=f"bench-req-{i}")[0] for i in range(100)]
     calendar = BusinessCalendar.objects.filter(name="Bench office").first()
