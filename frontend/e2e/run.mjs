@@ -4,6 +4,8 @@
 //   E2E_CHROMIUM  browser binary (default /usr/bin/chromium)
 //   E2E_TIMEOUT_MS  per-wait timeout (default 15000)
 //   E2E_ONLY  run only the stories whose file name contains this text (the final checks always run)
+//   E2E_TRUSTED_SPKI  base64 SHA-256 of a test server's public key that Chromium accepts without a
+//     trusted chain (the self-signed certificate of the nginx front; Node gets NODE_EXTRA_CA_CERTS)
 // Each file in e2e/stories/ registers its steps with step(); they run in file-name order, one
 // browser for all, then the checks below judge every page any story opened.
 import { mkdir, readdir, rm } from 'node:fs/promises'
@@ -29,9 +31,17 @@ step('no console errors on any page', async () => {
 async function main() {
   await rm(OUT, { recursive: true, force: true })
   await mkdir(OUT, { recursive: true })
+  const trustedKey = process.env.E2E_TRUSTED_SPKI
   const browser = await chromium.launch({
     executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      ...(trustedKey ? [`--ignore-certificate-errors-spki-list=${trustedKey}`] : []),
+    ],
   })
   let failed = false
   try {

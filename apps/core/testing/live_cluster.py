@@ -72,8 +72,12 @@ def scratch_database(workdir: Path, *, postgres_url: str | None = None) -> Itera
 
 
 @contextlib.contextmanager
-def cluster(workdir: Path, *, database_url: str, processes: int = 2, env: dict | None = None) -> Iterator[Cluster]:
-    """Migrate the database, then run `processes` uvicorn servers on it and on Redis."""
+def cluster(
+    workdir: Path, *, database_url: str, processes: int = 2, env: dict | None = None, **server_options
+) -> Iterator[Cluster]:
+    """Migrate the database, then run `processes` uvicorn servers on it and on Redis.
+
+    `server_options` go to each `running_server` (uvicorn_args, access_log, health_headers)."""
     cluster_env = {
         "DEBUG": "1",
         "AUTH_DEV_LOGIN": "0",
@@ -86,7 +90,9 @@ def cluster(workdir: Path, *, database_url: str, processes: int = 2, env: dict |
     manage(cluster_env, "migrate", "--noinput")
     with contextlib.ExitStack() as servers:
         urls = [
-            servers.enter_context(running_server(cluster_env, log_path=Path(workdir) / f"server-{index}.log"))
+            servers.enter_context(
+                running_server(cluster_env, log_path=Path(workdir) / f"server-{index}.log", **server_options)
+            )
             for index in range(processes)
         ]
         yield Cluster(urls=urls, env=cluster_env)

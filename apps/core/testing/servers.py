@@ -63,14 +63,16 @@ def _tail(path: Path, lines: int = 80) -> str:
         return "(no log)"
 
 
-def _wait_until_up(base_url: str, process: subprocess.Popen, log: Path, *, healthy: bool, timeout: float) -> None:
+def _wait_until_up(
+    base_url: str, process: subprocess.Popen, log: Path, *, healthy: bool, timeout: float, headers: dict
+) -> None:
     deadline = time.monotonic() + timeout
     last = "no answer yet"
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode} before it was up; log {log}:\n{_tail(log)}")
         try:
-            response = httpx.get(base_url + HEALTH_PATH, timeout=5)
+            response = httpx.get(base_url + HEALTH_PATH, headers=headers, timeout=5)
             if response.status_code == 200 or not healthy:
                 return
             last = f"{response.status_code} {response.text[:300]}"
@@ -95,12 +97,23 @@ def _stop(process: subprocess.Popen) -> None:
 
 @contextlib.contextmanager
 def running_server(
-    env: dict, *, port: int | None = None, healthy: bool = True, timeout: float = 60, log_path: Path | None = None
+    env: dict,
+    *,
+    port: int | None = None,
+    healthy: bool = True,
+    timeout: float = 60,
+    log_path: Path | None = None,
+    uvicorn_args: tuple[str, ...] = (),
+    access_log: bool = False,
+    health_headers: dict | None = None,
 ) -> Iterator[str]:
     """Start uvicorn with `env` on `port` (a free one by default), wait for /api/v1/health, yield
     the base URL ("http://127.0.0.1:PORT"), and stop the server on exit.
 
     `healthy=False` only waits until health answers at all (for tests of a failing dependency).
+    `uvicorn_args` are added to uvicorn's command line; `access_log=True` keeps uvicorn's access
+    log (one line per request, with the client address the app saw) in the log file.
+    `health_headers` go with the health polls (e.g. `X-Forwarded-Proto: https` for DEBUG=0).
     Migrations are not run here: call `manage(env, "migrate")` first when the database is new.
     """
     port = port or free_port()
@@ -115,7 +128,8 @@ def running_server(
         "127.0.0.1",
         "--port",
         str(port),
-        "--no-access-log",
+        *([] if access_log else ["--no-access-log"]),
+        *uvicorn_args,
     ]
     with log.open("wb") as log_file:
         process = subprocess.Popen(
@@ -127,7 +141,7 @@ def running_server(
             stdin=subprocess.DEVNULL,
         )
         try:
-            _wait_until_up(base_url, process, log, healthy=healthy, timeout=timeout)
+            _wait_until_up(base_url, process, log, healthy=healthy, timeout=timeout, headers=health_headers or {})
             yield base_url
         except BaseException:
             sys.stderr.write(f"--- server log ({log}) ---\n{_tail(log)}\n")
@@ -137,26 +151,45 @@ def running_server(
 
 
 def main(argv: list[str]) -> int:
-    """`python -m apps.core.testing.servers -- COMMAND...`: run COMMAND against a fresh server.
+    """`python -m apps.core.testing.servers [--nginx] -- COMMAND...`: run COMMAND against a fresh server.
 
     The server gets a new DATA_DIR (fresh SQLite, local attachments), migrations and demo data,
     DEBUG=1 and AUTH_DEV_LOGIN=1 — the contract of `npm run e2e` (frontend/README.md). REDIS_URL
     is passed through, so a run with Redis exercises the Redis channel layer. COMMAND gets
     E2E_BASE_URL; its exit code is returned.
+
+    With `--nginx` the server sits behind the production nginx configuration (testing/front.py)
+    serving `frontend/dist`: E2E_BASE_URL is nginx's HTTPS origin, and COMMAND also gets
+    NODE_EXTRA_CA_CERTS (Node trusts the test certificate) and E2E_TRUSTED_SPKI (so does Chromium).
     """
+    through_nginx = argv[:1] == ["--nginx"]
+    argv = argv[1:] if through_nginx else argv
     command = argv[1:] if argv[:1] == ["--"] else argv
     if not command:
-        sys.stderr.write("usage: python -m apps.core.testing.servers -- COMMAND [ARGS...]\n")
+        sys.stderr.write("usage: python -m apps.core.testing.servers [--nginx] -- COMMAND [ARGS...]\n")
         return 2
     data_dir = Path(tempfile.mkdtemp(prefix="helpdesk-e2e-"))
     env = {"DEBUG": "1", "AUTH_DEV_LOGIN": "1", "DATABASE_URL": "", "DATA_DIR": str(data_dir)}
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo")
-    with running_server(env, log_path=data_dir / "server.log") as base_url:
-        print(f"server {base_url} (log {data_dir / 'server.log'}): {' '.join(command)}", flush=True)
-        result = subprocess.run(command, env={**os.environ, "E2E_BASE_URL": base_url})
+    log = data_dir / "server.log"
+    with contextlib.ExitStack() as stack:
+        base_url = stack.enter_context(running_server(env, log_path=log))
+        command_env = {**os.environ, "E2E_BASE_URL": base_url}
+        if through_nginx:
+            from apps.core.testing.front import running_front
+
+            front = stack.enter_context(running_front(base_url, spa_root=REPO_ROOT / "frontend" / "dist"))
+            command_env |= {
+                "E2E_BASE_URL": front.url,
+                "NODE_EXTRA_CA_CERTS": str(front.certificate),
+                "E2E_TRUSTED_SPKI": front.spki_sha256,
+            }
+            print(f"nginx {front.url} → {base_url} (nginx log {front.log})", flush=True)
+        print(f"server {base_url} (log {log}): {' '.join(command)}", flush=True)
+        result = subprocess.run(command, env=command_env)
     if result.returncode != 0:
-        sys.stderr.write(f"--- server log ({data_dir / 'server.log'}) ---\n{_tail(data_dir / 'server.log')}\n")
+        sys.stderr.write(f"--- server log ({log}) ---\n{_tail(log)}\n")
     return result.returncode
 
 
