@@ -296,3 +296,38 @@ def test_a_calendar_change_recalculates_open_clocks_in_background_batches(
     # Renaming moves no business time: nothing to recompute.
     sla_services.calendar_update(actor=admin_user, calendar_id=calendar_24_7.pk, changes={"name": "Renamed"})
     assert DBTaskResult.objects.filter(task_path="apps.sla.tasks.sla_recalculate_calendar").count() == 1
+
+
+def test_the_batch_path_agrees_with_the_one_by_one_path(clock, run_on_commit, requester, agent, standard_policy):
+    """sla_sync_tickets (recalculations, backfills) reads and writes in bulk; same rules, same results."""
+    from apps.sla.sync import sla_sync_tickets
+
+    made = []
+    for n in range(4):
+        made.append(run_on_commit(tickets.ticket_create, actor=requester, title=f"Batch {n}"))
+        clock.advance(minutes=7)
+    run_on_commit(tickets.ticket_transition, actor=agent, ticket_id=made[1].pk, status="on_hold")
+    run_on_commit(comment_create, actor=agent, ticket_id=made[2].pk, body="Hello")
+    clock.advance(minutes=50)  # made[0]'s first response is now past due: the batch hands it over to fire
+    for ticket in made:
+        run_on_commit(sla_sync_ticket, ticket_id=ticket.pk)
+
+    def state():
+        rows = {}
+        for ticket in made:
+            fresh = Ticket.objects.get(pk=ticket.pk)
+            clocks = {
+                k: (c.state, c.due_at, c.warning_at, c.paused_at, c.stopped_at, c.breached_at)
+                for k, c in clocks_of(ticket).items()
+            }
+            rows[ticket.pk] = (fresh.sla, fresh.sla_due, fresh.sla_warning_at, fresh.sla_breached, clocks)
+        return rows
+
+    one_by_one = state()
+    TicketSla.objects.filter(pk__in=[t.pk for t in made]).delete()
+    Ticket.objects.filter(pk__in=[t.pk for t in made]).update(
+        sla=None, sla_due=None, sla_warning_at=None, sla_breached=False
+    )
+    assert sla_sync_tickets(ticket_ids=[t.pk for t in made]) == 4
+    assert state() == one_by_one
+    assert ("sla_started", "first_response") in activity(made[3])
