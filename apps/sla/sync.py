@@ -255,7 +255,7 @@ def _next_check(clocks: list[SlaClock]) -> datetime | None:
     return min((moment for moment in moments if moment), default=None)
 
 
-def _schedule(record: TicketSla, clocks: list[SlaClock], now: datetime) -> None:
+def _schedule(record: TicketSla, clocks: list[SlaClock], now: datetime, *, save: bool = True) -> bool:
     """Makes sure a deadline job runs by the next warning or due time. A pending job due earlier is
     enough: it finds nothing to fire yet and schedules the next one then (so a calendar change that
     moves thousands of deadlines later enqueues nothing)."""
@@ -264,10 +264,12 @@ def _schedule(record: TicketSla, clocks: list[SlaClock], now: datetime) -> None:
     moment = _next_check(clocks)
     pending = record.next_check_at if record.next_check_at and record.next_check_at > now else None
     if moment is None or (pending is not None and pending <= moment):
-        return
+        return False
     sla_check.using(run_after=moment).enqueue(record.ticket_id)
     record.next_check_at = moment
-    record.save(update_fields=["next_check_at", "updated_at"])
+    if save:
+        record.save(update_fields=["next_check_at", "updated_at"])
+    return True
 
 
 def _announce(ticket: Ticket, record: TicketSla | None, fired: list, payload_changed: bool, each: bool) -> None:
@@ -404,7 +406,7 @@ def sla_sync_tickets(*, ticket_ids: list[int]) -> int:
     TicketSla.objects.bulk_create(new_records)
     batch = [ticket for ticket in tickets if ticket.pk in records and ticket.pk not in one_by_one]
     histories = ticket_histories(batch)
-    created, updated, history, activity, changed_tickets = [], [], [], [], []
+    created, updated, history, activity, changed_tickets, rescheduled = [], [], [], [], [], []
     for ticket in batch:
         record = records[ticket.pk]
         targets = targets_of(record)
@@ -428,7 +430,9 @@ def sla_sync_tickets(*, ticket_ids: list[int]) -> int:
             for name, value in columns.items():
                 setattr(ticket, name, value)
             changed_tickets.append(ticket)
-        _schedule(record, clocks, now)
+        if _schedule(record, clocks, now, save=False):
+            rescheduled.append(record)
+    TicketSla.objects.bulk_update(rescheduled, ["next_check_at"], batch_size=500)
     SlaClock.objects.bulk_create(created)
     SlaClock.objects.bulk_update(updated, CLOCK_FIELDS, batch_size=500)
     for _ticket, clock, kind, at in history:
