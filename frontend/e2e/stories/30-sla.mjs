@@ -42,6 +42,14 @@ step('the agent\'s "At risk" filter shows it with a risk badge that turns overdu
     page = await newPage(browser, 'agent')
     await signIn(page, USERS.agent)
   }
+  // The warning comes 1 % into the minute: wait until the server lists the ticket as at risk.
+  const deadline = Date.now() + 30000
+  for (;;) {
+    const atRisk = await apiAs(USERS.agent, '/api/v1/tickets?sla=at_risk&limit=100')
+    if (atRisk.items.some((t) => t.id === story.slaTicket.id)) break
+    expect(Date.now() < deadline, 'the ticket is listed as at risk within 30 s')
+    await new Promise((resolve) => setTimeout(resolve, 250))
+  }
   await page.goto('/tickets')
   await page.getByTestId('at-risk-filter').click()
   await page.waitForURL(/sla=at_risk/)
