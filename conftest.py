@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from apps.accounts.models import Role
@@ -29,3 +31,14 @@ def agent(db, team):
 @pytest.fixture
 def admin_user(db):
     return make_user(Role.ADMIN, name="Ada Admin", email="ada@example.com", username="ada")
+
+
+@pytest.fixture(autouse=True)
+def own_cache_namespace(settings):
+    """Each test counts requests from zero: throttle counters live in the cache, and ids (users,
+    client IPs) repeat from test to test."""
+    default = settings.CACHES["default"]
+    settings.CACHES = {
+        **settings.CACHES,
+        "default": {**default, "KEY_PREFIX": f"{default['KEY_PREFIX']}-{uuid.uuid4().hex[:8]}"},
+    }

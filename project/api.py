@@ -5,6 +5,7 @@ import logging
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import Throttled as NinjaThrottled
 
 from apps.accounts.api import router as accounts_router
 from apps.approvals.api import router as approvals_router
@@ -12,17 +13,28 @@ from apps.attachments.api import router as attachments_router
 from apps.comments.api import router as comments_router
 from apps.core.api import router as core_router
 from apps.core.auth import BearerAuth
-from apps.core.errors import AuthenticationFailed, DomainError, error_body
+from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error_body
+from apps.core.throttling import API_THROTTLES, document_throttling
 from apps.sla.api import router as sla_router
 from apps.tickets.api import router as tickets_router
 
 logger = logging.getLogger("apps.api")
 
-api = NinjaAPI(
+
+class HelpdeskApi(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        return document_throttling(self, schema)
+
+
+api = HelpdeskApi(
     title="Helpdesk API",
     version="1.0.0",
     description="REST API of Helpdesk. Every error body is {code, message, details}; see API.md.",
     auth=BearerAuth(),
+    # Writes per user, anonymous calls per IP (apps.core.throttling); failed authentication per
+    # IP is counted by BearerAuth itself, since ninja runs throttles only after authentication.
+    throttle=API_THROTTLES,
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -75,6 +87,13 @@ def on_validation_error(request: HttpRequest, exc: ValidationError):
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError):
     failure = AuthenticationFailed()
     return _respond(request, failure.status, failure.body(), failure.headers)
+
+
+@api.exception_handler(NinjaThrottled)
+def on_throttled(request: HttpRequest, exc: NinjaThrottled):
+    # Ninja adds Retry-After to this response itself.
+    throttled = Throttled(exc.wait)
+    return _respond(request, throttled.status, throttled.body())
 
 
 @api.exception_handler(HttpError)

@@ -1,6 +1,7 @@
 """All configuration comes from the environment (names fixed by API.md); `.env` is read when present."""
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -156,10 +157,19 @@ if REDIS_URL:
             "CONFIG": {"hosts": [REDIS_URL], "prefix": CHANNEL_LAYER_PREFIX},
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # Throttle checks run on every request: an unreachable Redis must fail them fast.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Namespaces cache keys (throttle counters) in Redis: deployments sharing a Redis don't count together.
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX", "").strip() or "helpdesk"
 
 # --- Background jobs (API.md "Background work and email") -----------------------------------
 # Django's Tasks framework with the database backend: jobs are rows in the same database, so
@@ -183,6 +193,30 @@ CLERK_JWKS_CACHE_SECONDS = env_int("CLERK_JWKS_CACHE_SECONDS", 3600)
 CLERK_JWKS_REFETCH_COOLDOWN_SECONDS = env_int("CLERK_JWKS_REFETCH_COOLDOWN_SECONDS", 300)
 CLERK_LEEWAY_SECONDS = 5
 DEV_TOKEN_LIFETIME_SECONDS = env_int("DEV_TOKEN_LIFETIME_SECONDS", 3600)
+
+# --- Throttling (API.md "Input rules"; docs/authentication.md "Throttling") ----------------
+# "<count>/<period>", period s, min, h or day (optionally with a multiple: "10/5min").
+_RATE = re.compile(r"[1-9][0-9]*/[0-9]*(s|sec|m|min|h|hour|d|day)")
+
+
+def env_rate(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip() or default
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(f"{name} must be a rate like 120/min (count/s|min|h|day), got {value!r}")
+    return value
+
+
+THROTTLE_RATES = {
+    # Unsafe methods (creates, comments, upload intents, decisions, ...) per signed-in user.
+    "user_writes": env_rate("THROTTLE_USER_WRITES", "120/min"),
+    # Calls without a signed-in user (health, dev sign-in) per client IP.
+    "anonymous": env_rate("THROTTLE_ANONYMOUS", "300/min"),
+    # Failed Bearer authentication per client IP; over it, even a right token waits.
+    "failed_auth": env_rate("THROTTLE_FAILED_AUTH", "300/min"),
+}
+# The client IP is REMOTE_ADDR, never X-Forwarded-For (clients write that header): uvicorn
+# resolves REMOTE_ADDR from trusted proxies (FORWARDED_ALLOW_IPS).
+NINJA_NUM_PROXIES = 0
 
 # --- Attachments --------------------------------------------------------------------------
 R2_ACCOUNT_ID = os.environ.get("R2_ACCOUNT_ID", "").strip()

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Role(models.TextChoices):
@@ -26,6 +27,16 @@ class User(AbstractUser):
 
     class Meta:
         ordering = ["id"]
+        constraints = [
+            # One account per email, whatever the letter case: sign-in links accounts by email
+            # (apps.accounts.services.user_provision_from_session). Users without one are many.
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="accounts_user_email_ci_unique",
+                violation_error_message="A user with this email address already exists.",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.username

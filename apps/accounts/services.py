@@ -1,8 +1,10 @@
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,37 +13,145 @@ from apps.accounts.models import ApiToken, Role, Team, User
 from apps.core.errors import AuthenticationFailed, NotFound, ValidationFailed
 from apps.core.events import ACCESS_CHANGED, broadcast_on_commit
 
+logger = logging.getLogger("apps.auth")
+
 TOKEN_PREFIX = "hd_"  # noqa: S105 (a public prefix, not a secret)
 # last_used_at is a hint for humans; writing it on every request would turn reads into writes.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-def user_provision_from_session(*, clerk_id: str, email: str | None, name: str | None) -> User:
-    """First sight of a Clerk `sub` creates the local user; later claims keep email/name current."""
+def user_provision_from_session(*, clerk_id: Any, email: Any, name: Any) -> User:
+    """The local user of a verified session token (`sub`, and the `email`/`name` custom claims as
+    sent: any JSON value or None). Rules: docs/authentication.md ("Accounts").
+
+    - Known `sub`: its user; a changed email/name claim updates it (an email another account
+      already has is not taken over: logged and left as it was).
+    - First sight of a `sub` whose email matches (case-insensitively) a user without a Clerk id —
+      staff provisioned in the admin, a dev sign-in user — links that user (role, teams, tokens
+      kept). A match already linked to another `sub` is refused: AuthenticationFailed
+      `account_conflict` (401), logged. Otherwise a new requester is created.
+    - Claims that don't fit the user columns: `sub` must be 1-64 printable characters and `email`
+      at most 254 printable characters, else AuthenticationFailed `invalid_claims` (401) — an
+      identifier cut short would name someone else; `name` is display text: non-printable
+      characters are dropped and it is cut to the column (200). A non-string `email`/`name` is a
+      session-token template error and refused (`invalid_claims`); null or "" means absent.
+    """
+    clerk_id, email, name = _fit_session_claims(clerk_id=clerk_id, email=email, name=name)
     user = User.objects.filter(clerk_id=clerk_id).first()
     if user is None:
-        try:
-            with transaction.atomic():
-                user = User.objects.create(
-                    clerk_id=clerk_id,
-                    username=clerk_id,
-                    email=email or "",
-                    name=name or "",
-                    role=Role.REQUESTER,
-                )
-        except IntegrityError:
-            # Two first requests raced; the other one created the user.
-            user = User.objects.get(clerk_id=clerk_id)
-    changed = {}
-    if email and user.email != email:
-        changed["email"] = email
-    if name and user.name != name:
+        return _first_sign_in(clerk_id=clerk_id, email=email, name=name)
+    _keep_claims_current(user, email=email, name=name)
+    return user
+
+
+CLERK_ID_MAX_LENGTH = User._meta.get_field("clerk_id").max_length
+EMAIL_MAX_LENGTH = User._meta.get_field("email").max_length
+NAME_MAX_LENGTH = User._meta.get_field("name").max_length
+
+
+def _refuse_claims(reason: str) -> AuthenticationFailed:
+    logger.info("auth rejected: invalid_claims (%s)", reason)
+    return AuthenticationFailed("The session token's claims can't be used for an account.", code="invalid_claims")
+
+
+def _fit_session_claims(*, clerk_id: Any, email: Any, name: Any) -> tuple[str, str | None, str | None]:
+    if not isinstance(clerk_id, str) or not clerk_id or len(clerk_id) > CLERK_ID_MAX_LENGTH:
+        raise _refuse_claims(f"sub is not a string of 1-{CLERK_ID_MAX_LENGTH} characters")
+    if not clerk_id.isprintable():
+        raise _refuse_claims("sub has non-printable characters")
+    if email is not None and not isinstance(email, str):
+        raise _refuse_claims(f"email claim is a {type(email).__name__}, not a string")
+    if email and (len(email) > EMAIL_MAX_LENGTH or not email.isprintable()):
+        raise _refuse_claims(f"email claim is longer than {EMAIL_MAX_LENGTH} or has non-printable characters")
+    if name is not None and not isinstance(name, str):
+        raise _refuse_claims(f"name claim is a {type(name).__name__}, not a string")
+    # str.isprintable() is False for NUL, other control characters and lone surrogates: none of
+    # them can be stored (PostgreSQL) or shown.
+    name = "".join(char for char in name or "" if char.isprintable()).strip()[:NAME_MAX_LENGTH]
+    return clerk_id, email or None, name or None
+
+
+def _first_sign_in(*, clerk_id: str, email: str | None, name: str | None) -> User:
+    try:
+        with transaction.atomic():
+            if email:
+                # Locked: a concurrent first sign-in with this email waits, then sees the link.
+                matches = list(User.objects.select_for_update().filter(email__iexact=email))
+                if len(matches) == 1 and matches[0].clerk_id in (None, clerk_id):
+                    return _link(matches[0], clerk_id=clerk_id, name=name)
+                if matches:
+                    raise _account_conflict(clerk_id, email, matches)
+            return User.objects.create(
+                clerk_id=clerk_id, username=clerk_id, email=email or "", name=name or "", role=Role.REQUESTER
+            )
+    except IntegrityError:
+        # A concurrent first sign-in of this `sub` created (or linked) the user first; or a
+        # different `sub` took this email in the meantime.
+        user = User.objects.filter(clerk_id=clerk_id).first()
+        if user is None:
+            raise _account_conflict(clerk_id, email, User.objects.filter(email__iexact=email or "")) from None
+        return user
+
+
+def _link(user: User, *, clerk_id: str, name: str | None) -> User:
+    changed = {"clerk_id": clerk_id} if user.clerk_id != clerk_id else {}
+    if name and not user.name:
         changed["name"] = name
     if changed:
         User.objects.filter(pk=user.pk).update(**changed)
         for field, value in changed.items():
             setattr(user, field, value)
+        logger.info("auth: linked user %s to Clerk user %s by email", user.pk, clerk_id)
     return user
+
+
+def _account_conflict(clerk_id: str, email: str | None, matches) -> AuthenticationFailed:
+    logger.warning(
+        "auth rejected: account_conflict (sub=%s; email already belongs to user(s) %s linked to another sign-in)",
+        clerk_id,
+        sorted(user.pk for user in matches),
+    )
+    return AuthenticationFailed(
+        "An account with this email address is already linked to another sign-in. Ask an administrator.",
+        code="account_conflict",
+    )
+
+
+def _keep_claims_current(user: User, *, email: str | None, name: str | None) -> None:
+    changed = {}
+    if email and user.email != email:
+        if User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            logger.warning("auth: email claim of user %s not applied: another account has that email", user.pk)
+        else:
+            changed["email"] = email
+    if name and user.name != name:
+        changed["name"] = name
+    if changed:
+        try:
+            with transaction.atomic():
+                User.objects.filter(pk=user.pk).update(**changed)
+        except IntegrityError:
+            # Another account took the email between the check and the update: keep ours.
+            logger.warning("auth: claims of user %s not applied: email taken concurrently", user.pk)
+            return
+        for field, value in changed.items():
+            setattr(user, field, value)
+
+
+def dev_sign_in(*, email: str) -> User:
+    """The user a dev sign-in with this email acts as (AUTH_DEV_LOGIN only): the account with that
+    email (any letter case) when there is one, else a new requester. Linking and creation follow
+    user_provision_from_session, exactly as a first Clerk sign-in with that email would.
+    """
+    existing = User.objects.filter(email__iexact=email).first()
+    if existing is None:
+        return user_provision_from_session(clerk_id=dev_subject(email), email=email, name=email.split("@")[0])
+    return user_provision_from_session(clerk_id=existing.clerk_id or dev_subject(email), email=email, name=None)
+
+
+def dev_subject(email: str) -> str:
+    """A stable Clerk-like user id for a dev sign-in email (fits the clerk_id column)."""
+    return "user_dev_" + hashlib.sha256(email.lower().encode()).hexdigest()[:24]
 
 
 def _hash_secret(secret: str) -> str:

@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from apps.accounts.models import Role, User
+from apps.accounts.services import dev_sign_in
 from apps.attachments.storage import check_storage
 from apps.core import devauth
 from apps.core.errors import NotFound
@@ -22,9 +23,12 @@ def health(request: HttpRequest):
     return Status(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "checks": checks})
 
 
-@router.get("/ping", auth=None, response=dict)
+@router.get("/ping", auth=None, throttle=[], response=dict)
 def ping(request: HttpRequest):
-    """Liveness: answers without touching the database or other services (use /health for readiness)."""
+    """Liveness: answers without touching the database or other services (use /health for readiness).
+
+    Not throttled: answering costs less than counting (a cache round trip).
+    """
     return {"pong": True}
 
 
@@ -39,19 +43,17 @@ def dev_login_gate(request: HttpRequest) -> bool:
     return True
 
 
-@router.post("/auth/dev/token", auth=dev_login_gate, response={200: DevTokenOut, 404: ErrorOut, 422: ErrorOut})
+@router.post(
+    "/auth/dev/token", auth=dev_login_gate, response={200: DevTokenOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+)
 def dev_token(request: HttpRequest, payload: DevTokenIn):
     """Dev sign-in (AUTH_DEV_LOGIN=1 only): a token shaped and verified like a Clerk session token.
 
-    An unknown email signs in a new requester, as Clerk's first sight of a user would.
+    An unknown email signs in a new requester, as Clerk's first sight of a user would; an account
+    with that email is linked by the same rule (401 `account_conflict` when it can't be).
     """
-    email = payload.email.lower()
-    user = User.objects.filter(email__iexact=email).first()
-    sub = user.clerk_id if user and user.clerk_id else f"user_dev_{email}"
-    if user and not user.clerk_id:
-        User.objects.filter(pk=user.pk).update(clerk_id=sub)
-    name = (user.display_name if user else email.split("@")[0]) or email
-    token = devauth.mint_token(sub=sub, email=email, name=name)
+    user = dev_sign_in(email=payload.email.lower())
+    token = devauth.mint_token(sub=user.clerk_id, email=user.email, name=user.display_name)
     return {"access_token": token, "expires_at": jwt.decode(token, options={"verify_signature": False})["exp"]}
 
 

@@ -1,6 +1,7 @@
 """Who is calling: a Clerk session JWT (or dev sign-in token) or a personal API token, as a Bearer."""
 
 import logging
+import re
 
 from django.http import HttpRequest
 from ninja.security import HttpBearer
@@ -8,13 +9,29 @@ from ninja.security import HttpBearer
 from apps.accounts.models import User
 from apps.accounts.services import api_token_authenticate, is_api_token, user_provision_from_session
 from apps.core.clerk import verify_session_token
-from apps.core.errors import AuthenticationFailed
+from apps.core.errors import AuthenticationFailed, Throttled
+from apps.core.throttling import failed_authentication
 
 logger = logging.getLogger("apps.auth")
 
 
+# A JWT is three base64url segments joined by dots, an API token `hd_<hex>_<base64url>`: nothing
+# else can be one of them. Clerk's session tokens are 1-3 KB (they travel in a cookie, < 4 KB).
+TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_.-]+")
+MAX_TOKEN_LENGTH = 8192
+
+
 def authenticate_bearer(token: str) -> tuple[User, int | None]:
-    """Returns the user and, for session tokens, the expiry (epoch seconds) the websocket enforces."""
+    """The user of a Bearer token (REST header or the websocket's auth frame) and, for session
+    tokens, their expiry (epoch seconds) that the websocket enforces.
+
+    Raises AuthenticationFailed (401). A token with characters no JWT or API token has (NUL, lone
+    surrogates, any non-ASCII, padding, spaces) or longer than MAX_TOKEN_LENGTH is refused here,
+    before any parsing.
+    """
+    if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not TOKEN_CHARACTERS.fullmatch(token):
+        logger.info("auth rejected: invalid_token (not a token: bad characters or over %d long)", MAX_TOKEN_LENGTH)
+        raise AuthenticationFailed("The token is malformed.", code="invalid_token")
     if is_api_token(token):
         try:
             return api_token_authenticate(token), None
@@ -31,6 +48,19 @@ def authenticate_bearer(token: str) -> tuple[User, int | None]:
 
 class BearerAuth(HttpBearer):
     def __call__(self, request: HttpRequest):
+        # A client over the failed-authentication rate is refused before its token is looked at:
+        # otherwise it could keep guessing until one guess is right.
+        retry_after = failed_authentication.retry_after(request)
+        if retry_after is not None:
+            logger.info("auth throttled: too many failed authentications from this client")
+            raise Throttled(retry_after)
+        try:
+            return self._authenticate_header(request)
+        except AuthenticationFailed:
+            failed_authentication.record_failure(request)
+            raise
+
+    def _authenticate_header(self, request: HttpRequest):
         header = request.headers.get("Authorization")
         if not header:
             logger.info("auth rejected: missing Authorization header")

@@ -1,5 +1,6 @@
 """One error family for the whole API: every 4xx/5xx body is {"code", "message", "details"}."""
 
+import math
 from typing import Any
 
 
@@ -70,3 +71,18 @@ class ValidationFailed(DomainError):
     def __init__(self, fields: dict[str, list[str] | str], message: str | None = None, **kwargs: Any):
         normalised = {name: [msgs] if isinstance(msgs, str) else list(msgs) for name, msgs in fields.items()}
         super().__init__(message, details={"fields": normalised}, **kwargs)
+
+
+class Throttled(DomainError):
+    """429: over a throttle's rate (apps.core.throttling); `wait` becomes Retry-After (seconds)."""
+
+    status = 429
+    code = "throttled"
+    message = "Too many requests. Retry after the number of seconds in Retry-After."
+
+    def __init__(self, wait: float | None, **kwargs: Any):
+        seconds = max(1, math.ceil(wait)) if wait is not None else None
+        if seconds is not None:
+            kwargs.setdefault("headers", {"Retry-After": str(seconds)})
+            kwargs.setdefault("details", {"retry_after": seconds})
+        super().__init__(**kwargs)

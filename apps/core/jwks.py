@@ -1,84 +1,57 @@
-"""A JWKS key cache that forged tokens cannot turn into a request flood.
+"""Clerk's signing keys, fetched and cached by PyJWT's `PyJWKClient`.
 
-Keys are fetched once and kept for `ttl` seconds. A token whose `kid` is unknown triggers a
-refetch (key rotation), but at most one per `cooldown` window: random `kid`s from an attacker
-are answered from memory after the first refetch.
+PyJWKClient keeps the key set for `lifespan` seconds and refetches on an unknown `kid` at most
+once per `cooldown_duration` (every successful fetch opens that window), so random `kid`s from
+forged tokens are answered from memory. `JwksClient` adds the two things it leaves to callers:
+
+- a failed fetch (JWKS endpoint down) is not retried on every request: the next attempt waits
+  for the cooldown, so an outage can't turn our traffic into a flood against the endpoint;
+- a failed refresh keeps serving the keys fetched before it, so an outage of the JWKS endpoint
+  signs nobody out while Clerk's keys are unchanged.
 """
 
-import json
 import logging
-import threading
 import time
-import urllib.request
-from collections.abc import Callable
+from typing import Any
 
-import jwt
+from jwt import PyJWKClient
+from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError, PyJWKSetError
 
 logger = logging.getLogger(__name__)
 
-JwksFetcher = Callable[[], dict]
+FETCH_TIMEOUT_SECONDS = 5
 
 
-class JwksUnavailable(Exception):
-    pass
+class JwksClient(PyJWKClient):
+    def __init__(self, uri: str, *, lifespan: float, cooldown: float):
+        """`uri` is the configured JWKS URL (settings), never one taken from a token."""
+        super().__init__(
+            uri,
+            lifespan=lifespan,
+            cooldown_duration=cooldown,
+            timeout=FETCH_TIMEOUT_SECONDS,
+            headers={"Accept": "application/json", "User-Agent": "helpdesk"},
+        )
+        self._last_good: dict[str, Any] | None = None
+        self._failed_at: float | None = None
 
-
-class UnknownKeyId(Exception):
-    pass
-
-
-def http_fetcher(url: str, timeout: float = 5.0) -> JwksFetcher:
-    def fetch() -> dict:
-        # The configured JWKS URL (settings), never a user-supplied one.
-        headers = {"Accept": "application/json", "User-Agent": "helpdesk"}
-        request = urllib.request.Request(url, headers=headers)  # noqa: S310
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            return json.loads(response.read())
-
-    return fetch
-
-
-class JwksCache:
-    def __init__(self, fetch: JwksFetcher, *, ttl: float, cooldown: float, clock: Callable[[], float] = time.monotonic):
-        self._fetch = fetch
-        self._ttl = ttl
-        self._cooldown = cooldown
-        self._clock = clock
-        self._keys: dict[str, object] = {}
-        self._fetched_at: float | None = None
-        self._attempted_at: float | None = None
-        self._lock = threading.Lock()
-        self.fetch_count = 0
-
-    def key_for(self, kid: str | None):
-        with self._lock:
-            now = self._clock()
-            may_fetch = self._attempted_at is None or now - self._attempted_at >= self._cooldown
-            expired = self._fetched_at is None or now - self._fetched_at >= self._ttl
-            if may_fetch and (expired or kid not in self._keys):
-                self._refresh(now)
-            if kid in self._keys:
-                return self._keys[kid]
-            if not self._keys:
-                raise JwksUnavailable("no signing keys could be loaded")
-            raise UnknownKeyId(kid)
-
-    def _refresh(self, now: float) -> None:
-        self._attempted_at = now
-        self.fetch_count += 1
+    def fetch_data(self) -> Any:
+        """The JWKS document; on failure the last good one, else PyJWKClientConnectionError."""
+        now = time.monotonic()
+        if self._failed_at is not None and now - self._failed_at < self.cooldown_duration:
+            return self._last_good_or_raise("the last fetch failed; waiting for the cooldown")
         try:
-            document = self._fetch()
-        except Exception as exc:
-            # Keep serving the keys we had (if any); the next attempt waits for the cooldown.
+            document = super().fetch_data()
+        except (PyJWKClientError, PyJWKSetError, ValueError) as exc:
+            # ValueError: a body that isn't JSON (PyJWKClient lets json's error through).
+            self._failed_at = now
             logger.warning("jwks: fetch failed: %s", exc)
-            return
-        keys = {}
-        for jwk in document.get("keys", []):
-            if jwk.get("kty") != "RSA" or jwk.get("use", "sig") != "sig":
-                continue
-            try:
-                keys[jwk.get("kid")] = jwt.algorithms.RSAAlgorithm.from_jwk(jwk)
-            except (ValueError, KeyError, TypeError) as exc:
-                logger.warning("jwks: skipping unusable key %s: %s", jwk.get("kid"), exc)
-        self._keys = keys
-        self._fetched_at = now
+            return self._last_good_or_raise(str(exc))
+        self._failed_at = None
+        self._last_good = document
+        return document
+
+    def _last_good_or_raise(self, reason: str) -> dict[str, Any]:
+        if self._last_good is None:
+            raise PyJWKClientConnectionError(f"no signing keys could be loaded: {reason}")
+        return self._last_good

@@ -24,12 +24,14 @@ def public_jwk(key: rsa.RSAPrivateKey, kid: str) -> dict:
 
 
 class FakeClerk:
-    """Serves `/.well-known/jwks.json` and counts how often it is fetched."""
+    """Serves `/.well-known/jwks.json` and counts how often it is fetched (`down = True`: the
+    endpoint answers 503, and attempts still count)."""
 
     def __init__(self):
         self.keys: dict[str, rsa.RSAPrivateKey] = {}
         self.kid = self.rotate()
         self.fetches = 0
+        self.down = False
         clerk = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +40,9 @@ class FakeClerk:
                     self.send_error(404)
                     return
                 clerk.fetches += 1
+                if clerk.down:
+                    self.send_error(503)
+                    return
                 body = json.dumps({"keys": [public_jwk(k, kid) for kid, k in clerk.keys.items()]}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

@@ -25,6 +25,9 @@ os.environ.update(
         "R2_BUCKET_NAME": "",
         # Redis pub/sub ignores the database number: runs sharing a Redis must not hear each other.
         "CHANNEL_LAYER_PREFIX": f"test{uuid.uuid4().hex[:12]}",
+        # Nor count each other's requests (throttles); each test gets its own namespace below it
+        # (conftest.py), each server process too (servers.running_server).
+        "CACHE_KEY_PREFIX": f"test{uuid.uuid4().hex[:12]}",
     }
 )
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")

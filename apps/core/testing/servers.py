@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -117,6 +118,9 @@ def running_server(
     Migrations are not run here: call `manage(env, "migrate")` first when the database is new.
     """
     port = port or free_port()
+    # Its own throttle counters (several servers of one test run share a Redis), unless the test
+    # wants servers to count together and names the namespace.
+    env = {"CACHE_KEY_PREFIX": f"{os.environ.get('CACHE_KEY_PREFIX') or 'helpdesk'}-{uuid.uuid4().hex[:8]}", **env}
     log = log_path or Path(tempfile.mkdtemp(prefix="helpdesk-server-")) / "server.log"
     base_url = f"http://127.0.0.1:{port}"
     command = [

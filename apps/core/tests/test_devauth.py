@@ -122,3 +122,22 @@ def test_dev_token_needs_a_valid_email(dev_login):
     response = _sign_in("not-an-email")
     assert response.status_code == 422
     assert "email" in response.json()["details"]["fields"]
+
+
+def test_a_long_email_gets_a_subject_that_fits_and_links_like_clerk(dev_login):
+    email = "a" * 64 + "@" + "b" * 60 + ".example.com"
+    token = _sign_in(email).json()["access_token"]
+    sub = jwt.decode(token, options={"verify_signature": False})["sub"]
+    assert sub.startswith("user_dev_") and len(sub) <= User._meta.get_field("clerk_id").max_length
+    me = ApiClient(token=token).get("users/me")
+    assert me.status_code == 200 and me.json()["email"] == email
+
+
+def test_dev_sign_in_writes_users_only_through_the_linking_service(dev_login):
+    # Pre-provisioned (no Clerk id): the dev sign-in links it exactly as a first Clerk sign-in would.
+    staff = User.objects.create(username="sam", email="Sam@Example.com", name="Sam Staff", role=Role.ADMIN)
+    response = _sign_in("sam@example.com")
+    assert response.status_code == 200
+    staff.refresh_from_db()
+    assert staff.clerk_id and staff.role == Role.ADMIN and staff.name == "Sam Staff"
+    assert User.objects.count() == 1

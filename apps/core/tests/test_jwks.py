@@ -1,13 +1,20 @@
-"""JWKS caching against a real JWKS server on loopback (FakeClerk counts the fetches)."""
+"""JWKS caching (PyJWT's PyJWKClient, apps.core.jwks) against a real JWKS server on loopback
+(FakeClerk counts the fetches)."""
 
 import time
+import types
 import uuid
 
+import jwt.api_jwk
+import jwt.jwk_set_cache
+import jwt.jwks_client
 import pytest
 from cryptography.hazmat.primitives import serialization
 from django.test import Client
+from jwt.exceptions import PyJWKClientConnectionError, PyJWKClientError
 
-from apps.core.jwks import JwksCache, JwksUnavailable, UnknownKeyId, http_fetcher
+import apps.core.jwks
+from apps.core.jwks import JwksClient
 from apps.core.testing.clerk import FakeClerk, new_key
 from apps.core.testing.servers import free_port
 
@@ -24,6 +31,18 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Drives the monotonic clock PyJWT's key cache and JwksClient read (and nothing else)."""
+    manual = ManualClock()
+    for module in (jwt.jwks_client, jwt.jwk_set_cache, jwt.api_jwk, apps.core.jwks):
+        monkeypatch.setattr(module, "time", types.SimpleNamespace(monotonic=manual))
+    return manual
+
+
+UNKNOWN_KID = "Unable to find a signing key"
 
 
 @pytest.mark.django_db
@@ -50,17 +69,17 @@ def test_random_unknown_kids_do_not_hammer_the_jwks(clerk):
 
 
 @pytest.mark.django_db
-def test_unknown_kids_refetch_at_most_once_per_cooldown_window(clerk):
-    cache = JwksCache(http_fetcher(clerk.jwks_url), ttl=3600, cooldown=30, clock=(clock := ManualClock()))
-    cache.key_for(clerk.kid)
+def test_unknown_kids_refetch_at_most_once_per_cooldown_window(clerk, clock):
+    cache = JwksClient(clerk.jwks_url, lifespan=3600, cooldown=30)
+    cache.get_signing_key(clerk.kid)
     for window in range(1, 4):
         clock.now += 30
         for _ in range(100):
-            with pytest.raises(UnknownKeyId):
-                cache.key_for(f"ins_{uuid.uuid4().hex}")
+            with pytest.raises(PyJWKClientError, match=UNKNOWN_KID):
+                cache.get_signing_key(f"ins_{uuid.uuid4().hex}")
             clock.now += 0.1
         assert clerk.fetches == 1 + window
-    assert cache.key_for(clerk.kid) is not None
+    assert cache.get_signing_key(clerk.kid) is not None
 
 
 @pytest.mark.django_db
@@ -77,37 +96,46 @@ def test_key_rotation_is_picked_up_after_the_cooldown(clerk, settings):
     assert _get(clerk.token("user_rot", kid=old_kid, key=new_key())).status_code == 401
 
 
-def test_new_kid_after_cooldown_and_known_kid_after_ttl_refetch(clerk):
-    clock = ManualClock()
-    cache = JwksCache(http_fetcher(clerk.jwks_url), ttl=60, cooldown=10, clock=clock)
-    first = cache.key_for(clerk.kid)
+def test_new_kid_after_cooldown_and_known_kid_after_ttl_refetch(clerk, clock):
+    cache = JwksClient(clerk.jwks_url, lifespan=60, cooldown=10)
+    first = cache.get_signing_key(clerk.kid)
     second_kid = clerk.rotate()
     clock.now += 10
-    assert cache.key_for(second_kid) is not None
+    assert cache.get_signing_key(second_kid) is not None
     assert first is not None and clerk.fetches == 2
-    # After the TTL the keys are refreshed even for a known kid.
-    clock.now += 60
-    cache.key_for(second_kid)
+    # After the TTL the keys are refreshed even for a known kid (PyJWT expires a key set
+    # strictly after its lifespan).
+    clock.now += 60.5
+    cache.get_signing_key(second_kid)
     assert clerk.fetches == 3
 
 
-def test_an_unreachable_jwks_is_unavailable_and_retried_only_after_cooldown(clerk):
-    attempts = []
-
-    def failing_fetch():
-        attempts.append(1)
-        raise OSError("connection refused")
-
-    clock = ManualClock()
-    cache = JwksCache(failing_fetch, ttl=3600, cooldown=5, clock=clock)
+def test_an_unreachable_jwks_is_unavailable_and_retried_only_after_cooldown(clerk, clock):
+    clerk.down = True
+    cache = JwksClient(clerk.jwks_url, lifespan=3600, cooldown=5)
     for _ in range(50):
-        with pytest.raises(JwksUnavailable):
-            cache.key_for("ins_any")
-    assert len(attempts) == 1
+        with pytest.raises(PyJWKClientConnectionError):
+            cache.get_signing_key("ins_any")
+    assert clerk.fetches == 1
     clock.now += 5
-    with pytest.raises(JwksUnavailable):
-        cache.key_for("ins_any")
-    assert len(attempts) == 2
+    with pytest.raises(PyJWKClientConnectionError):
+        cache.get_signing_key("ins_any")
+    assert clerk.fetches == 2
+
+
+def test_an_outage_after_a_good_fetch_keeps_serving_the_known_keys(clerk, clock):
+    cache = JwksClient(clerk.jwks_url, lifespan=60, cooldown=10)
+    known = cache.get_signing_key(clerk.kid)
+    clerk.down = True
+    clock.now += 61
+    assert cache.get_signing_key(clerk.kid).key_id == known.key_id
+    assert clerk.fetches == 2
+    # The failed refresh opened the cooldown: no new attempt per request.
+    for _ in range(20):
+        cache.get_signing_key(clerk.kid)
+        with pytest.raises(PyJWKClientError, match=UNKNOWN_KID):
+            cache.get_signing_key("ins_unknown")
+    assert clerk.fetches == 2
 
 
 @pytest.mark.django_db

@@ -100,7 +100,13 @@ def test_check_deploy_flags_a_development_configuration(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("ATTACHMENTS_STORAGE", "ftp"), ("S3_UPLOAD_METHOD", "carrier-pigeon"), ("ATTACHMENT_MAX_BYTES", "lots")],
+    [
+        ("ATTACHMENTS_STORAGE", "ftp"),
+        ("S3_UPLOAD_METHOD", "carrier-pigeon"),
+        ("ATTACHMENT_MAX_BYTES", "lots"),
+        ("THROTTLE_USER_WRITES", "lots"),
+        ("THROTTLE_FAILED_AUTH", "0/min"),
+    ],
 )
 def test_invalid_values_refuse_to_start_with_a_clear_message(name, value, tmp_path):
     result = _manage({"DEBUG": "1", name: value, "DATA_DIR": str(tmp_path)}, "check")
