@@ -18,7 +18,7 @@ import random
 import secrets
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -124,9 +124,12 @@ def recalculate(admin, calendar) -> tuple[float, int, int]:
 
     path = "apps.sla.tasks.sla_recalculate_calendar"
     DBTaskResult.objects.filter(task_path=path).delete()
-    # Today (UTC) becomes a holiday: every open clock loses today's hours and is due later.
-    holiday = date.today().isoformat()
-    holidays = [day for day in calendar.holidays if day != holiday] if holiday in calendar.holidays else [holiday]
+    # The first of today and the next days (UTC) that isn't a holiday yet becomes one: open clocks
+    # lose its hours and are due later (each run adds another day, so every run recomputes them all).
+    day = date.today()
+    while day.isoformat() in calendar.holidays:
+        day += timedelta(days=1)
+    holidays = [*calendar.holidays, day.isoformat()]
     started = time.perf_counter()
     calendar = sla_services.calendar_update(actor=admin, calendar_id=calendar.pk, changes={"holidays": holidays})
     tickets = jobs = 0
