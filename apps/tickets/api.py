@@ -48,7 +48,9 @@ class TicketListQuery(Schema):
         None, description="breached: some SLA clock breached; at_risk: a running clock passed its warning threshold"
     )
     ordering: Ordering | None = Field(
-        None, description="Default: -created, or relevance when q is given. sla_due: nearest SLA due time first"
+        None,
+        description="Default: -created (sla_due with sla=at_risk), or relevance when q is given. "
+        "sla_due: nearest SLA due time first",
     )
     cursor: str | None = Field(None, max_length=500)
     limit: int = Field(25, ge=1, le=100)

@@ -145,6 +145,10 @@ def ticket_list(
     tickets = _filtered(user, filters)
     ordering = filters.ordering
     q = (filters.q or "").strip()
+    if filters.sla == "at_risk" and not ordering and not q:
+        # An at-risk queue is worked nearest deadline first; it is also the order an index serves
+        # (at-risk tickets are the old ones: newest-first would scan past every younger ticket).
+        ordering = "sla_due"
     if q and not ordering:
         tickets = _with_search(tickets, q, vendor)
         descending = True

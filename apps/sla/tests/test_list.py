@@ -50,7 +50,9 @@ def test_breached_and_at_risk_filters(api, agent, board):
     # 09:05: a (due 09:00) breached; b (warning 08:55, due 09:10) at risk; c (warning 09:05) at risk;
     # d paused; e's first response met and its resolution (warning 11:40) is far away.
     assert keys(client.get("tickets", {"sla": "breached"})) == ["a"]
-    assert keys(client.get("tickets", {"sla": "at_risk"})) == ["c", "b"]
+    # At risk defaults to nearest due first (b due 09:10, c 09:20); an explicit ordering still wins.
+    assert keys(client.get("tickets", {"sla": "at_risk"})) == ["b", "c"]
+    assert keys(client.get("tickets", {"sla": "at_risk", "ordering": "-created"})) == ["c", "b"]
     assert client.get("tickets", {"sla": "late"}).status_code == 422
 
 

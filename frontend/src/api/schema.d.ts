@@ -1911,7 +1911,7 @@ export interface components {
             limit: number;
             /**
              * Ordering
-             * @description Default: -created, or relevance when q is given. sla_due: nearest SLA due time first
+             * @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first
              */
             ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
             /** Priority */
@@ -4160,7 +4160,7 @@ export interface operations {
                 created_before?: string | null;
                 cursor?: string | null;
                 limit?: number;
-                /** @description Default: -created, or relevance when q is given. sla_due: nearest SLA due time first */
+                /** @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first */
                 ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
                 priority?: ("low" | "normal" | "high" | "urgent") | null;
                 /** @description Full-text search in title and description, or a number like HD-42 */
