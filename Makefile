@@ -68,7 +68,7 @@ run: venv spa
 	$(RUN_ENV) $(VENV)/bin/uvicorn project.asgi:application --host $(HOST) --port $(PORT)
 
 # --- test -------------------------------------------------------------------------------------
-test: lint test-backend test-frontend
+test: lint test-backend fuzz-api test-frontend
 
 # Python: ruff (lint + format check) and the import-linter contracts (dependency direction);
 # the GitHub Actions workflows: actionlint, and zizmor's strictest persona offline (a finding
@@ -93,6 +93,12 @@ ensure-nginx:
 	@if [ -x /usr/sbin/nginx ] && command -v envsubst >/dev/null; then exit 0; fi; \
 	if [ "$$(id -u)" != 0 ]; then echo "the front tests need nginx: sudo apt-get install -y nginx gettext-base" >&2; exit 1; fi; \
 	apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nginx gettext-base
+
+# Schemathesis against a real server, as each role, on the database DATABASE_URL names (a scratch
+# one); `python -m apps.core.testing.fuzz --hunt 240` is the long run (docs/input-rules.md).
+.PHONY: fuzz-api
+fuzz-api: venv-dev
+	$(PY) -m apps.core.testing.fuzz
 
 # Each check the SPA's package.json defines runs (frontend/README.md); `npm run e2e` gets a
 # fresh server with demo data (apps/core/testing/servers.py) and Debian's chromium.

@@ -1,3 +1,4 @@
+import os
 import uuid
 
 import pytest
@@ -31,6 +32,17 @@ def agent(db, team):
 @pytest.fixture
 def admin_user(db):
     return make_user(Role.ADMIN, name="Ada Admin", email="ada@example.com", username="ada")
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """On SQLite the test database is a file in DATA_DIR rather than in memory, so that worker and
+    server processes a test starts (apps.core.testing.workers, servers) can open the same database."""
+    from django.conf import settings
+
+    default = settings.DATABASES["default"]
+    if default["ENGINE"] == "django.db.backends.sqlite3":
+        default.setdefault("TEST", {})["NAME"] = os.path.join(os.environ["DATA_DIR"], "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,9 @@
 """The one NinjaAPI: routers from each app, and the single error handler family."""
 
 import logging
+from collections.abc import Callable
 
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -13,21 +15,69 @@ from apps.attachments.api import router as attachments_router
 from apps.comments.api import router as comments_router
 from apps.core.api import router as core_router
 from apps.core.auth import BearerAuth
-from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error_body
+from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error_body, field_errors
 from apps.core.throttling import API_THROTTLES, document_throttling
+from apps.notifications.api import router as notifications_router
 from apps.sla.api import router as sla_router
 from apps.tickets.api import router as tickets_router
 
 logger = logging.getLogger("apps.api")
 
+# Responses any operation of a kind can give, whatever its view declares: (status, description,
+# which operations). The one place to add a status to every operation of a kind; 429 is added by
+# apps.core.throttling.document_throttling, which asks the operations' throttles.
+Rule = Callable[[str, dict], bool]
+COMMON_RESPONSES: list[tuple[int, str, Rule]] = [
+    (400, "Malformed request: a body that is not JSON, too many parameters, an unknown Host", lambda m, op: True),
+    (401, "Missing, malformed, expired or otherwise invalid Bearer token", lambda m, op: bool(op.get("security"))),
+    (413, "The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE", lambda m, op: "requestBody" in op),
+    (
+        422,
+        "A parameter or body field is invalid (`details.fields` names each)",
+        lambda m, op: bool(op.get("parameters")) or "requestBody" in op,
+    ),
+]
+ERROR_SCHEMA_REF = "#/components/schemas/ErrorOut"
 
-class HelpdeskApi(NinjaAPI):
-    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
-        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        return document_throttling(self, schema)
+
+class HelpdeskAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
+        """Ninja's schema, plus COMMON_RESPONSES on every operation they apply to, and 429 where throttled."""
+        schema = document_throttling(self, super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                for status, description, applies in COMMON_RESPONSES:
+                    if applies(method, operation) and str(status) not in responses and status not in responses:
+                        responses[str(status)] = {
+                            "description": description,
+                            "content": {"application/json": {"schema": {"$ref": ERROR_SCHEMA_REF}}},
+                        }
+        return schema
+
+    def validation_error_from_error_contexts(self, error_contexts) -> ValidationError:
+        """Ninja's, except that a flattened parameter's nested errors are named by field too.
+
+        Ninja maps an error at ("query", "status") back to ("status",), but leaves one at
+        ("query", "status", 0), inside a list item, under the view's parameter name
+        ("query", "query", "status", 0). Here the longest flattened prefix is mapped instead.
+        """
+        errors = []
+        for context in error_contexts:
+            reverse = context.model.__ninja_flatten_map_reverse__
+            for error in context.pydantic_validation_error.errors(include_url=False):
+                loc = tuple(error["loc"])
+                prefix = next((loc[:n] for n in range(len(loc), 0, -1) if loc[:n] in reverse), None)
+                if prefix is not None:
+                    loc = tuple(reverse[prefix]) + loc[len(prefix) :]
+                error.pop("input", None)
+                if isinstance(error.get("ctx", {}).get("error"), Exception):
+                    error["ctx"]["error"] = str(error["ctx"]["error"])
+                errors.append({**error, "loc": (context.model.__ninja_param_source__, *loc)})
+        return ValidationError(errors)
 
 
-api = HelpdeskApi(
+api = HelpdeskAPI(
     title="Helpdesk API",
     version="1.0.0",
     description="REST API of Helpdesk. Every error body is {code, message, details}; see API.md.",
@@ -47,6 +97,7 @@ for router in (
     approvals_router,
     comments_router,
     attachments_router,
+    notifications_router,
     sla_router,
 ):
     api.add_router("/", router)
@@ -64,23 +115,25 @@ def on_domain_error(request: HttpRequest, exc: DomainError):
     return _respond(request, exc.status, exc.body(), exc.headers)
 
 
-def _field_name(loc: list) -> str:
-    parts = [str(part) for part in loc]
-    # loc is (source, param, field...) for bodies and (source, field...) for query/path params.
-    if parts and parts[0] == "body" and len(parts) > 2:
-        parts = parts[2:]
-    elif parts and parts[0] in {"body", "query", "path", "header", "form", "cookie"}:
-        parts = parts[1:]
-    return ".".join(parts) or "__all__"
-
-
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError):
-    fields: dict[str, list[str]] = {}
-    for error in exc.errors:
-        message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
-        fields.setdefault(_field_name(list(error.get("loc", []))), []).append(message)
-    return _respond(request, 422, error_body("validation_error", "Some fields are invalid.", {"fields": fields}))
+    details = {"fields": field_errors(exc.errors)}
+    return _respond(request, 422, error_body("validation_error", "Some fields are invalid.", details))
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious_request(request: HttpRequest, exc: SuspiciousOperation):
+    """Django's request limits (DATA_UPLOAD_MAX_MEMORY_SIZE, DATA_UPLOAD_MAX_NUMBER_FIELDS) and the like."""
+    if isinstance(exc, RequestDataTooBig):
+        return _respond(request, 413, error_body("payload_too_large", "The request body is too large."))
+    if isinstance(exc, TooManyFieldsSent):
+        return _respond(request, 400, error_body("too_many_fields", "The request has too many parameters."))
+    return _respond(request, 400, error_body("bad_request", "The request could not be understood."))
+
+
+@api.exception_handler(BadRequest)
+def on_bad_request(request: HttpRequest, exc: BadRequest):
+    return _respond(request, 400, error_body("bad_request", "The request could not be understood."))
 
 
 @api.exception_handler(AuthenticationError)

@@ -2,6 +2,7 @@
 
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -81,10 +82,13 @@ INSTALLED_APPS = [
     "apps.approvals",
     "apps.comments",
     "apps.attachments",
+    "apps.notifications",
     "apps.sla",
 ]
 
 MIDDLEWARE = [
+    # First: shapes /api/ errors that the middleware below raise themselves (DisallowedHost).
+    "apps.core.middleware.ApiEdgeErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -176,6 +180,35 @@ CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX", "").strip()
 # enqueueing inside a transaction commits or rolls back with it; `manage.py db_worker` runs them
 # (any number of workers on PostgreSQL share the queue with SKIP LOCKED).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# apps.core.jobs: a transient failure is retried after JOB_RETRY_BASE_SECONDS, doubling per attempt
+# (capped at an hour), until JOB_MAX_ATTEMPTS; the defaults ride out about an hour of SMTP outage.
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 8)
+JOB_RETRY_BASE_SECONDS = env_int("JOB_RETRY_BASE_SECONDS", 30)
+# /health reports the queue as not ok once a due job has waited longer than this (no worker running).
+JOB_QUEUE_MAX_WAIT_SECONDS = env_int("JOB_QUEUE_MAX_WAIT_SECONDS", 300)
+
+# --- Email and notifications (API.md "Background work and email", docs/notifications.md) ---
+SITE_URL = (os.environ.get("SITE_URL", "").strip() or "http://127.0.0.1:8000").rstrip("/")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "").strip()
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: STARTTLS (587) or implicit TLS (465)")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "Helpdesk <helpdesk@localhost>"
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# A hung SMTP server must fail the job (and retry it), not hold a worker forever.
+EMAIL_TIMEOUT = 30
+# Without EMAIL_HOST, mail is written as .eml files under DATA_DIR/mail/ (make run shows it there).
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "apps.core.mail.EmlFileBackend"
+EMAIL_FILE_PATH = DATA_DIR / "mail"
+# Notifications for one recipient and ticket within this window go out as one email (0: each alone).
+EMAIL_COALESCE_SECONDS = env_int("EMAIL_COALESCE_SECONDS", 120)
+# A step still waiting this long reminds its approvers (and delegates), once per interval.
+APPROVAL_REMINDER_HOURS = env_int("APPROVAL_REMINDER_HOURS", 24)
+APPROVAL_REMINDER_INTERVAL = timedelta(hours=APPROVAL_REMINDER_HOURS)
 
 # --- Websockets (API.md "Websocket") ------------------------------------------------------
 WS_AUTH_TIMEOUT_SECONDS = env_int("WS_AUTH_TIMEOUT_SECONDS", 10)

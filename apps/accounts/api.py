@@ -4,14 +4,15 @@ from pydantic import Field
 
 from apps.accounts import selectors, services
 from apps.accounts.schemas import ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, MeOut, TeamOut, UserOut
+from apps.core.fields import ParamId, ParamInt, Text
 from apps.core.schemas import ErrorOut
 
 router = Router(tags=["users"])
 
 
 class UserSearch(Schema):
-    search: str = Field("", max_length=100)
-    limit: int = Field(20, ge=1, le=100)
+    search: Text = Field("", max_length=100)
+    limit: ParamInt = Field(20, ge=1, le=100)
 
 
 @router.get("/users/me", response=MeOut)
@@ -51,6 +52,6 @@ def token_create(request: HttpRequest, payload: ApiTokenIn):
 
 
 @router.delete("/users/me/tokens/{token_id}", response={204: None, 404: ErrorOut})
-def token_revoke(request: HttpRequest, token_id: int):
+def token_revoke(request: HttpRequest, token_id: ParamId):
     services.api_token_revoke(user=request.auth, token_id=token_id)
     return Status(204, None)

@@ -3,6 +3,7 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from apps.core.fields import DateTime, InputSchema, Text
 from apps.core.schemas import ReadSchema
 
 
@@ -32,9 +33,9 @@ class TeamOut(Schema):
     members: list[UserOut]
 
 
-class ApiTokenIn(Schema):
-    name: str = Field(min_length=1, max_length=100)
-    expires_at: datetime | None = None
+class ApiTokenIn(InputSchema):
+    name: Text = Field(min_length=1, max_length=100)
+    expires_at: DateTime | None = None
 
 
 class ApiTokenOut(Schema):

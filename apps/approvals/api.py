@@ -1,3 +1,5 @@
+import json
+
 from django.http import HttpRequest
 from ninja import Query, Router
 from ninja import Status as Respond
@@ -22,7 +24,8 @@ from apps.approvals.schemas import (
     WorkflowUpdateIn,
 )
 from apps.approvals.workflows import StepSpec
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import DomainError, NotFound, ValidationFailed, field_errors
+from apps.core.fields import ParamId
 from apps.core.schemas import ErrorOut
 from apps.tickets.permissions import access_ticket
 
@@ -65,7 +68,7 @@ def workflow_list(request: HttpRequest):
 
 
 @router.get("/tickets/{ticket_id}/approval-workflows", response={200: list[WorkflowOut], 404: ErrorOut})
-def workflows_for_ticket(request: HttpRequest, ticket_id: int):
+def workflows_for_ticket(request: HttpRequest, ticket_id: ParamId):
     """The workflows the caller may start on this ticket now (active, matching its type/team;
     self-service ones only for its requester)."""
     ticket = access_ticket(request.auth, ticket_id)
@@ -81,7 +84,7 @@ def workflow_create(request: HttpRequest, payload: WorkflowCreateIn):
 
 
 @router.patch("/approvals/workflows/{workflow_id}", response={200: WorkflowOut, **WRITE_ERRORS})
-def workflow_update(request: HttpRequest, workflow_id: int, payload: WorkflowUpdateIn):
+def workflow_update(request: HttpRequest, workflow_id: ParamId, payload: WorkflowUpdateIn):
     changes = payload.dict(exclude_unset=True)
     if "steps" in changes:
         changes["steps"] = [_spec(step) for step in payload.steps]
@@ -103,13 +106,13 @@ def delegation_create(request: HttpRequest, payload: DelegationIn):
 
 
 @router.patch("/approvals/delegations/{delegation_id}", response={200: DelegationOut, **WRITE_ERRORS})
-def delegation_update(request: HttpRequest, delegation_id: int, payload: DelegationUpdateIn):
-    changes = {name: value for name, value in payload.dict(exclude_unset=True).items() if value is not None}
+def delegation_update(request: HttpRequest, delegation_id: ParamId, payload: DelegationUpdateIn):
+    changes = payload.dict(exclude_unset=True)
     return delegations.delegation_update(actor=request.auth, delegation_id=delegation_id, changes=changes)
 
 
 @router.delete("/approvals/delegations/{delegation_id}", response={204: None, 404: ErrorOut})
-def delegation_delete(request: HttpRequest, delegation_id: int):
+def delegation_delete(request: HttpRequest, delegation_id: ParamId):
     delegations.delegation_delete(actor=request.auth, delegation_id=delegation_id)
     return Respond(204, None)
 
@@ -118,7 +121,7 @@ def delegation_delete(request: HttpRequest, delegation_id: int):
 
 
 @router.post("/tickets/{ticket_id}/approvals", response={201: ApprovalDetailOut, **WRITE_ERRORS})
-def approval_start(request: HttpRequest, ticket_id: int, payload: ApprovalStartIn):
+def approval_start(request: HttpRequest, ticket_id: ParamId, payload: ApprovalStartIn):
     """Starts a workflow on the ticket (staff of the ticket, or its requester for self-service workflows)."""
     approval = services.approval_start(actor=request.auth, ticket_id=ticket_id, workflow_id=payload.workflow_id)
     return Respond(201, _detail(request.auth, approval.pk))
@@ -128,29 +131,23 @@ def approval_start(request: HttpRequest, ticket_id: int, payload: ApprovalStartI
 def approval_list(request: HttpRequest, query: Query[ApprovalListQuery]):
     """`?state=pending&mine=true` is the inbox: what waits for my decision, including as a delegate."""
     user = request.auth
-    items = selectors.approval_list(
-        user=user,
-        state=query.state,
-        mine=query.mine,
-        limit=query.limit + 1,
-        after_id=int(query.cursor) if query.cursor else None,
+    items, next_cursor = selectors.approval_list(
+        user=user, state=query.state, mine=query.mine, cursor=query.cursor, limit=query.limit
     )
-    more = len(items) > query.limit
-    items = items[: query.limit]
     stands_in_for = selectors.stand_in_for(user)
     return {
         "items": [present_approval(a, viewer_id=user.pk, stands_in_for=stands_in_for, with_steps=False) for a in items],
-        "next_cursor": str(items[-1].pk) if more else None,
+        "next_cursor": next_cursor,
     }
 
 
 @router.get("/approvals/{approval_id}", response={200: ApprovalDetailOut, 404: ErrorOut})
-def approval_detail(request: HttpRequest, approval_id: int):
+def approval_detail(request: HttpRequest, approval_id: ParamId):
     return _detail(request.auth, approval_id)
 
 
 @router.post("/approvals/{approval_id}/decision", response={200: ApprovalDetailOut, **WRITE_ERRORS})
-def approval_decide(request: HttpRequest, approval_id: int, payload: DecisionIn):
+def approval_decide(request: HttpRequest, approval_id: ParamId, payload: DecisionIn):
     services.approval_decide(actor=request.auth, approval_id=approval_id, **payload.dict())
     return _detail(request.auth, approval_id)
 
@@ -160,13 +157,13 @@ def _cancel_payload(body: bytes) -> CancelIn:
     if not body.strip():
         return CancelIn()
     try:
-        return CancelIn.model_validate_json(body)
+        data = json.loads(body)  # as Ninja's parser reads bodies, so the same values pass or fail
+    except ValueError:
+        raise DomainError("The request body is not valid JSON.", code="bad_request", status=400) from None
+    try:
+        return CancelIn.model_validate(data)
     except PydanticValidationError as error:
-        fields: dict[str, list[str]] = {}
-        for problem in error.errors():
-            name = ".".join(str(part) for part in problem["loc"]) or "__all__"
-            fields.setdefault(name, []).append(problem["msg"])
-        raise ValidationFailed(fields) from None
+        raise ValidationFailed(field_errors(error.errors())) from None
 
 
 @router.post(
@@ -176,7 +173,7 @@ def _cancel_payload(body: bytes) -> CancelIn:
         "requestBody": {"required": False, "content": {"application/json": {"schema": CancelIn.model_json_schema()}}}
     },
 )
-def approval_cancel(request: HttpRequest, approval_id: int):
+def approval_cancel(request: HttpRequest, approval_id: ParamId):
     """Cancels a pending request; the ticket returns to open. Body optional: {"reason"}."""
     payload = _cancel_payload(request.body)
     services.approval_cancel(actor=request.auth, approval_id=approval_id, reason=payload.reason)

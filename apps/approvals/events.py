@@ -29,12 +29,16 @@ def _user_topics(user_ids) -> list[str]:
     return [f"user:{user_id}" for user_id in user_ids if user_id]
 
 
-def emit_requested(*, approval: ApprovalRequest, step: RequestStep, ticket: Ticket, approver_ids: list[int]) -> None:
-    """To each approver of a step that just opened, and to their current delegates."""
+def emit_requested(
+    *, approval: ApprovalRequest, step: RequestStep, ticket: Ticket, approver_ids: list[int], actor_id: int
+) -> None:
+    """To each approver of a step that just opened, and to their current delegates. The actor
+    started the request (first step) or cast the decision that opened this step."""
     data = {
         "approval": approval_summary(approval),
         "step": {"id": step.pk, "order": step.order, "name": step.name},
         "ticket": {"id": ticket.pk, "number": ticket.key, "title": ticket.title},
+        "actor_id": actor_id,
     }
     broadcast_on_commit(
         "approval.requested",

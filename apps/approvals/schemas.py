@@ -2,10 +2,11 @@ from datetime import datetime
 from typing import Literal
 
 from ninja import Schema
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from apps.accounts.schemas import TeamRef, UserOut
 from apps.approvals.models import ApproverKind, Decision, RequestState, Rule, StepState
+from apps.core.fields import Bool, Cursor, DateTime, Id, InputSchema, Int, ParamBool, ParamInt, PatchSchema, Text
 from apps.tickets.schemas import TypeName
 
 RuleName = Literal[tuple(Rule.values)]  # type: ignore[valid-type]
@@ -25,18 +26,16 @@ def _not_blank(value: str) -> str:
 # --- Workflows ------------------------------------------------------------------------------
 
 
-class StepIn(Schema):
+class StepIn(InputSchema):
     """approver_kind decides which of approver_ids / team_id / role is used (team_lead needs none)."""
 
-    model_config = {"extra": "forbid"}
-
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     approver_kind: ApproverKindName
-    approver_ids: list[int] = Field(default_factory=list, max_length=100)
-    team_id: int | None = None
+    approver_ids: list[Id] = Field(default_factory=list, max_length=100)
+    team_id: Id | None = None
     role: RoleName | Literal[""] = ""
     rule: RuleName = "all"
-    quorum: int | None = Field(None, ge=1, le=100)
+    quorum: Int | None = Field(None, ge=1, le=100)
 
     @field_validator("name")
     @classmethod
@@ -44,15 +43,13 @@ class StepIn(Schema):
         return _not_blank(value)
 
 
-class WorkflowCreateIn(Schema):
-    model_config = {"extra": "forbid"}
-
-    name: str = Field(min_length=1, max_length=120)
-    description: str = Field("", max_length=4000)
-    active: bool = True
+class WorkflowCreateIn(InputSchema):
+    name: Text = Field(min_length=1, max_length=120)
+    description: Text = Field("", max_length=4000)
+    active: Bool = True
     match_type: TypeName | None = Field(None, description="Only tickets of this type may use the workflow")
-    match_team_id: int | None = Field(None, description="Only tickets of this team may use the workflow")
-    allow_self_service: bool = Field(False, description="The ticket's requester may start it on their own ticket")
+    match_team_id: Id | None = Field(None, description="Only tickets of this team may use the workflow")
+    allow_self_service: Bool = Field(False, description="The ticket's requester may start it on their own ticket")
     steps: list[StepIn] = Field(min_length=1, max_length=20)
 
     @field_validator("name")
@@ -61,30 +58,22 @@ class WorkflowCreateIn(Schema):
         return _not_blank(value)
 
 
-class WorkflowUpdateIn(Schema):
-    """Only the fields sent change; `steps`, when sent, replaces every step (running requests keep theirs)."""
+class WorkflowUpdateIn(PatchSchema):
+    """Only the fields sent change; `steps`, when sent, replaces every step (running requests keep theirs).
+    `match_type` and `match_team_id` may be null (no restriction); the other fields can't."""
 
-    model_config = {"extra": "forbid"}
-
-    name: str | None = Field(None, min_length=1, max_length=120)
-    description: str | None = Field(None, max_length=4000)
-    active: bool | None = None
+    name: Text = Field(None, min_length=1, max_length=120)
+    description: Text = Field(None, max_length=4000)
+    active: Bool = None
     match_type: TypeName | None = None
-    match_team_id: int | None = None
-    allow_self_service: bool | None = None
-    steps: list[StepIn] | None = Field(None, min_length=1, max_length=20)
+    match_team_id: Id | None = None
+    allow_self_service: Bool = None
+    steps: list[StepIn] = Field(None, min_length=1, max_length=20)
 
     @field_validator("name")
     @classmethod
-    def name_not_blank(cls, value: str | None) -> str | None:
-        return None if value is None else _not_blank(value)
-
-    @model_validator(mode="after")
-    def no_nulls_for_required(self):
-        for name in ("name", "active", "allow_self_service", "steps", "description"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} can't be null.")
-        return self
+    def name_not_blank(cls, value: str) -> str:
+        return _not_blank(value)
 
 
 class WorkflowStepOut(Schema):
@@ -130,36 +119,30 @@ class WorkflowOut(Schema):
 # --- Requests -------------------------------------------------------------------------------
 
 
-class ApprovalStartIn(Schema):
-    model_config = {"extra": "forbid"}
-
-    workflow_id: int
+class ApprovalStartIn(InputSchema):
+    workflow_id: Id
 
 
-class DecisionIn(Schema):
+class DecisionIn(InputSchema):
     """A comment is required to reject (422 on `comment` otherwise)."""
 
-    model_config = {"extra": "forbid"}
-
     decision: DecisionName
-    comment: str = Field("", max_length=4000)
-    step_id: int | None = Field(None, description="The step the client saw; 409 if it is no longer current")
-    on_behalf_of: int | None = Field(
+    comment: Text = Field("", max_length=4000)
+    step_id: Id | None = Field(None, description="The step the client saw; 409 if it is no longer current")
+    on_behalf_of: Id | None = Field(
         None, description="Approver id to decide for as their delegate; needed only when you stand in for several"
     )
 
 
-class CancelIn(Schema):
-    model_config = {"extra": "forbid"}
-
-    reason: str = Field("", max_length=2000)
+class CancelIn(InputSchema):
+    reason: Text = Field("", max_length=2000)
 
 
 class ApprovalListQuery(Schema):
     state: RequestStateName | None = None
-    mine: bool = False
-    cursor: str | None = Field(None, pattern=r"^[0-9]{1,18}$")
-    limit: int = Field(50, ge=1, le=100)
+    mine: ParamBool = False
+    cursor: Cursor | None = None
+    limit: ParamInt = Field(50, ge=1, le=100)
 
 
 class DecisionEntryOut(Schema):
@@ -223,25 +206,23 @@ class ApprovalPage(Schema):
 # --- Delegations ----------------------------------------------------------------------------
 
 
-class DelegationIn(Schema):
-    model_config = {"extra": "forbid"}
-
-    delegate_id: int
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    note: str = Field("", max_length=200)
+class DelegationIn(InputSchema):
+    delegate_id: Id
+    starts_at: DateTime
+    ends_at: DateTime
+    note: Text = Field("", max_length=200)
 
 
-class DelegationUpdateIn(Schema):
-    model_config = {"extra": "forbid"}
+class DelegationUpdateIn(PatchSchema):
+    """Only the fields sent change; none of them may be null."""
 
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    note: str | None = Field(None, max_length=200)
+    starts_at: DateTime = None
+    ends_at: DateTime = None
+    note: Text = Field(None, max_length=200)
 
 
 class DelegationQuery(Schema):
-    received: bool = Field(False, description="List delegations given to me instead of those I gave")
+    received: ParamBool = Field(False, description="List delegations given to me instead of those I gave")
 
 
 class DelegationOut(Schema):

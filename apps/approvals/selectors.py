@@ -7,6 +7,9 @@ from apps.approvals.delegations import active_delegations, delegator_ids_of
 from apps.approvals.models import ApprovalDecision, ApprovalRequest, RequestState, RequestStep, StepApprover
 from apps.approvals.permissions import visible_approvals
 from apps.core.errors import NotFound
+from apps.core.pagination import Keyset, keyset_page
+
+NEWEST_FIRST = Keyset(fields=("id",), descending=True)
 
 
 def approver_ticket_ids(user) -> QuerySet:
@@ -83,11 +86,11 @@ def _involving(user: User) -> QuerySet[ApprovalRequest]:
 
 
 def approval_list(
-    *, user: User, state: str | None, mine: bool, after_id: int | None, limit: int
-) -> list[ApprovalRequest]:
-    """Newest first. `mine` with state=pending is the inbox: what waits for my decision now
-    (including as a delegate); `mine` with another or no state: requests I was an approver on or
-    decided. Without `mine`: every request on tickets I can see."""
+    *, user: User, state: str | None, mine: bool, cursor: str | None, limit: int
+) -> tuple[list[ApprovalRequest], str | None]:
+    """A page, newest first, and the next page's cursor. `mine` with state=pending is the inbox:
+    what waits for my decision now (including as a delegate); `mine` with another or no state:
+    requests I was an approver on or decided. Without `mine`: every request on tickets I can see."""
     if mine and state == RequestState.PENDING:
         requests = awaiting_decision_of(user)
     elif mine:
@@ -96,9 +99,7 @@ def approval_list(
         requests = visible_approvals(user)
     if state:
         requests = requests.filter(state=state)
-    if after_id is not None:
-        requests = requests.filter(pk__lt=after_id)
-    return list(_with_everything(requests.order_by("-id"))[:limit])
+    return keyset_page(_with_everything(requests), NEWEST_FIRST, scope="approvals", cursor=cursor, limit=limit)
 
 
 def approval_detail(*, user: User, approval_id: int) -> ApprovalRequest:

@@ -64,13 +64,13 @@ def _snapshot_steps(workflow: ApprovalWorkflow, ticket: Ticket) -> list[tuple]:
     return snapshot
 
 
-def _open_step(approval: ApprovalRequest, step: RequestStep, ticket: Ticket) -> None:
+def _open_step(approval: ApprovalRequest, step: RequestStep, ticket: Ticket, actor: User) -> None:
     step.state = StepState.PENDING
     step.opened_at = timezone.now()
     step.save(update_fields=["state", "opened_at"])
     approval.current_step = step.order
     approver_ids = list(step.approvers.values_list("user_id", flat=True))
-    events.emit_requested(approval=approval, step=step, ticket=ticket, approver_ids=approver_ids)
+    events.emit_requested(approval=approval, step=step, ticket=ticket, approver_ids=approver_ids, actor_id=actor.pk)
 
 
 @transaction.atomic
@@ -116,7 +116,7 @@ def approval_start(*, actor: User, ticket_id: int, workflow_id: int) -> Approval
         kind="approval_requested",
         new={"approval_id": approval.pk, "workflow": workflow.name, "steps": len(steps)},
     )
-    _open_step(approval, steps[0], ticket)
+    _open_step(approval, steps[0], ticket, actor)
     approval.save(update_fields=["current_step"])
     return approval
 
@@ -244,7 +244,7 @@ def approval_decide(
         _close_step(step, StepState.APPROVED)
         following = approval.steps.filter(order=step.order + 1).first()
         if following is not None:
-            _open_step(approval, following, ticket)
+            _open_step(approval, following, ticket, actor)
         else:
             _finish(approval, RequestState.APPROVED)
             ticket_transition(

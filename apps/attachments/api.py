@@ -12,6 +12,7 @@ from ninja import Status as Respond
 
 from apps.attachments import local_upload, selectors, services
 from apps.attachments.schemas import AttachmentCreateIn, AttachmentIntentOut, AttachmentOut
+from apps.core.fields import ParamId, Text
 from apps.core.schemas import ErrorOut
 from apps.tickets.permissions import access_ticket
 
@@ -22,7 +23,7 @@ LINK_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 @router.post("/tickets/{ticket_id}/attachments", response={201: AttachmentIntentOut, **WRITE_ERRORS})
-def attachment_create(request: HttpRequest, ticket_id: int, payload: AttachmentCreateIn):
+def attachment_create(request: HttpRequest, ticket_id: ParamId, payload: AttachmentCreateIn):
     """Starts an upload: a `pending` attachment and instructions to send the bytes straight to storage.
 
     Then, per `upload.method`:
@@ -41,7 +42,7 @@ def attachment_create(request: HttpRequest, ticket_id: int, payload: AttachmentC
 
 
 @router.post("/attachments/{attachment_id}/complete", response={200: AttachmentOut, **WRITE_ERRORS})
-def attachment_complete(request: HttpRequest, attachment_id: int):
+def attachment_complete(request: HttpRequest, attachment_id: ParamId):
     """Checks the uploaded object: it exists, has exactly the declared size and type, and its first
     bytes match the type (PDF, PNG, JPEG, GIF, WebP, ZIP and Office files). Then the attachment is
     `available` and announced (`attachment.available`). Otherwise the object is deleted, the
@@ -53,14 +54,14 @@ def attachment_complete(request: HttpRequest, attachment_id: int):
 
 
 @router.get("/tickets/{ticket_id}/attachments", response={200: list[AttachmentOut], 404: ErrorOut})
-def attachment_list(request: HttpRequest, ticket_id: int):
+def attachment_list(request: HttpRequest, ticket_id: ParamId):
     """Available files of the ticket, oldest first (those of internal notes for agents and admins only)."""
     ticket = access_ticket(request.auth, ticket_id)
     return selectors.ticket_attachments(user=request.auth, ticket=ticket)
 
 
 @router.get("/attachments/{attachment_id}/download", response={302: None, 404: ErrorOut})
-def attachment_download(request: HttpRequest, attachment_id: int):
+def attachment_download(request: HttpRequest, attachment_id: ParamId):
     """302 to a link valid for 5 minutes that downloads the file as an attachment with a safe filename."""
     url = selectors.attachment_download_url(
         user=request.auth, attachment_id=attachment_id, absolute_url=request.build_absolute_uri
@@ -71,7 +72,7 @@ def attachment_download(request: HttpRequest, attachment_id: int):
 
 
 @router.delete("/attachments/{attachment_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
-def attachment_delete(request: HttpRequest, attachment_id: int):
+def attachment_delete(request: HttpRequest, attachment_id: ParamId):
     """By the uploader or an admin; the stored object is deleted as well."""
     services.attachment_delete(actor=request.auth, attachment_id=attachment_id)
     return Respond(204, None)
@@ -81,7 +82,7 @@ LOCAL_UPLOAD_PATH = "/attachments/{attachment_id}/upload/local"
 
 
 @router.put(LOCAL_UPLOAD_PATH, auth=None, response={204: None, **LINK_ERRORS}, url_name="attachment_local_upload")
-def attachment_local_upload_put(request: HttpRequest, attachment_id: int, sig: str):
+def attachment_local_upload_put(request: HttpRequest, attachment_id: ParamId, sig: Text):
     """Local storage only: receives the raw bytes, as S3's presigned PUT would, with the given
     Content-Type and Content-Length. Single use; refused beyond the declared size or with another type."""
     local_upload.receive_put(request, attachment_id, sig)
@@ -89,7 +90,7 @@ def attachment_local_upload_put(request: HttpRequest, attachment_id: int, sig: s
 
 
 @router.post(LOCAL_UPLOAD_PATH, auth=None, response={204: None, **LINK_ERRORS})
-def attachment_local_upload_post(request: HttpRequest, attachment_id: int, sig: str):
+def attachment_local_upload_post(request: HttpRequest, attachment_id: ParamId, sig: Text):
     """Local storage only: a multipart form with the given fields, then `file`, as S3's presigned
     POST would take. Single use; refused beyond the declared size or with another type."""
     local_upload.receive_post(request, attachment_id, sig)
@@ -102,6 +103,6 @@ def attachment_local_upload_post(request: HttpRequest, attachment_id: int, sig: 
     response={200: None, 403: ErrorOut, 404: ErrorOut},
     url_name="attachment_local_file",
 )
-def attachment_local_file(request: HttpRequest, attachment_id: int, sig: str):
+def attachment_local_file(request: HttpRequest, attachment_id: ParamId, sig: Text):
     """Local storage only: the file behind a signed download link (what /download redirects to)."""
     return local_upload.serve_download(attachment_id, sig)

@@ -5,6 +5,7 @@ from ninja import Schema
 from pydantic import Field
 
 from apps.accounts.schemas import UserOut
+from apps.core.fields import Id, InputSchema, Int, Text
 
 
 class AttachmentOut(Schema):
@@ -21,13 +22,11 @@ class AttachmentOut(Schema):
     completed_at: datetime | None
 
 
-class AttachmentCreateIn(Schema):
-    model_config = {"extra": "forbid"}
-
-    filename: str = Field(min_length=1, max_length=1000, description="Shown to people; never used as a path")
-    content_type: str = Field(min_length=1, max_length=127, description="Must be in ATTACHMENT_ALLOWED_TYPES")
-    size: int = Field(ge=1, description="Exact size in bytes (at most ATTACHMENT_MAX_BYTES); checked on completion")
-    comment_id: int | None = Field(None, description="One of your own comments on this ticket")
+class AttachmentCreateIn(InputSchema):
+    filename: Text = Field(min_length=1, max_length=1000, description="Shown to people; never used as a path")
+    content_type: Text = Field(min_length=1, max_length=127, description="Must be in ATTACHMENT_ALLOWED_TYPES")
+    size: Int = Field(ge=1, description="Exact size in bytes (at most ATTACHMENT_MAX_BYTES); checked on completion")
+    comment_id: Id | None = Field(None, description="One of your own comments on this ticket")
 
 
 class UploadOut(Schema):

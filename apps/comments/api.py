@@ -7,6 +7,7 @@ from apps.comments import selectors, services
 from apps.comments.permissions import access_comment
 from apps.comments.schemas import CommentCreateIn, CommentOut, CommentPage, CommentRevisionOut, CommentUpdateIn
 from apps.core.errors import PermissionDenied
+from apps.core.fields import Cursor, ParamId, ParamInt
 from apps.core.schemas import ErrorOut
 from apps.tickets.permissions import access_ticket
 
@@ -16,23 +17,23 @@ WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class CommentListQuery(Schema):
-    cursor: str | None = Field(None, pattern=r"^\d{1,18}$", description="`next_cursor` of the previous page")
-    limit: int = Field(100, ge=1, le=200)
+    cursor: Cursor | None = None
+    limit: ParamInt = Field(100, ge=1, le=200)
 
 
 @router.get("/tickets/{ticket_id}/comments", response={200: CommentPage, 404: ErrorOut, 422: ErrorOut})
-def comment_list(request: HttpRequest, ticket_id: int, query: Query[CommentListQuery]):
+def comment_list(request: HttpRequest, ticket_id: ParamId, query: Query[CommentListQuery]):
     """The conversation, oldest first; replies carry `parent_id`. Internal notes only for agents and admins.
     Deleted comments stay as placeholders (`deleted: true`, empty body)."""
     ticket = access_ticket(request.auth, ticket_id)
     items, next_cursor = selectors.ticket_comments(
-        user=request.auth, ticket=ticket, after=int(query.cursor) if query.cursor else None, limit=query.limit
+        user=request.auth, ticket=ticket, cursor=query.cursor, limit=query.limit
     )
     return {"items": items, "next_cursor": next_cursor}
 
 
 @router.post("/tickets/{ticket_id}/comments", response={201: CommentOut, **WRITE_ERRORS})
-def comment_create(request: HttpRequest, ticket_id: int, payload: CommentCreateIn):
+def comment_create(request: HttpRequest, ticket_id: ParamId, payload: CommentCreateIn):
     """Adds a comment (or, for agents and admins, an internal note). `@username` and `@email` mention
     people: those who can read the comment start watching the ticket and get a `mention` event."""
     comment = services.comment_create(actor=request.auth, ticket_id=ticket_id, **payload.dict())
@@ -40,22 +41,23 @@ def comment_create(request: HttpRequest, ticket_id: int, payload: CommentCreateI
 
 
 @router.patch("/comments/{comment_id}", response={200: CommentOut, **WRITE_ERRORS})
-def comment_update(request: HttpRequest, comment_id: int, payload: CommentUpdateIn):
+def comment_update(request: HttpRequest, comment_id: ParamId, payload: CommentUpdateIn):
     """The author edits the body; the previous body is kept (see `/comments/{id}/revisions`)."""
     comment = services.comment_update(actor=request.auth, comment_id=comment_id, body=payload.body)
     return selectors.comment_for_output(comment.pk)
 
 
 @router.delete("/comments/{comment_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
-def comment_delete(request: HttpRequest, comment_id: int):
+def comment_delete(request: HttpRequest, comment_id: ParamId):
     """Soft delete by the author or an admin: the thread keeps a placeholder; the comment's files are deleted."""
     services.comment_delete(actor=request.auth, comment_id=comment_id)
     return Respond(204, None)
 
 
 @router.get("/comments/{comment_id}/revisions", response={200: list[CommentRevisionOut], 403: ErrorOut, 404: ErrorOut})
-def comment_revisions(request: HttpRequest, comment_id: int):
-    """Edit history, oldest first: agents and admins only."""
+def comment_revisions(request: HttpRequest, comment_id: ParamId):
+    """Edit history, oldest first: agents and admins only. Empty once the comment is deleted: deleting
+    a comment erases its text and every earlier version of it."""
     comment = access_comment(request.auth, comment_id)
     if not request.auth.is_staff_role:
         raise PermissionDenied("Only agents and admins can read edit history.", code="staff_only")

@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 from apps.accounts.schemas import UserOut
 from apps.attachments.models import AttachmentStatus
 from apps.attachments.schemas import AttachmentOut
+from apps.core.fields import Bool, Id, InputSchema, Text
 
 BODY_MAX = 20000
 
@@ -16,22 +17,18 @@ def _not_blank(body: str) -> str:
     return body
 
 
-class CommentCreateIn(Schema):
-    model_config = {"extra": "forbid"}
-
-    body: str = Field(min_length=1, max_length=BODY_MAX, description="Plain text / Markdown, stored as written")
-    internal: bool = Field(False, description="Internal note: agents and admins only, never shown to requesters")
-    parent_id: int | None = Field(
+class CommentCreateIn(InputSchema):
+    body: Text = Field(min_length=1, max_length=BODY_MAX, description="Plain text / Markdown, stored as written")
+    internal: Bool = Field(False, description="Internal note: agents and admins only, never shown to requesters")
+    parent_id: Id | None = Field(
         None, description="Reply to this top-level comment (one level). A reply to an internal note is internal."
     )
 
     _body = field_validator("body")(_not_blank)
 
 
-class CommentUpdateIn(Schema):
-    model_config = {"extra": "forbid"}
-
-    body: str = Field(min_length=1, max_length=BODY_MAX)
+class CommentUpdateIn(InputSchema):
+    body: Text = Field(min_length=1, max_length=BODY_MAX)
 
     _body = field_validator("body")(_not_blank)
 

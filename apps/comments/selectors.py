@@ -4,6 +4,7 @@ from apps.accounts.models import User
 from apps.attachments.models import Attachment, AttachmentStatus
 from apps.comments.models import Comment, CommentRevision
 from apps.comments.permissions import comments_visible_on
+from apps.core.pagination import Keyset, keyset_page
 from apps.tickets.models import Ticket
 
 
@@ -15,14 +16,14 @@ def with_attachments(comments):
     )
 
 
-def ticket_comments(*, user: User, ticket: Ticket, after: int | None, limit: int) -> tuple[list[Comment], str | None]:
-    """The thread oldest first (replies carry `parent_id`), keyset-paginated by id."""
-    comments = comments_visible_on(user, ticket)
-    if after is not None:
-        comments = comments.filter(pk__gt=after)
-    page = list(with_attachments(comments).order_by("id")[: limit + 1])
-    next_cursor = str(page[limit - 1].pk) if len(page) > limit else None
-    return page[:limit], next_cursor
+THREAD_KEYSET = Keyset(fields=("id",))
+
+
+def ticket_comments(*, user: User, ticket: Ticket, cursor: str | None, limit: int) -> tuple[list[Comment], str | None]:
+    """The thread oldest first (replies carry `parent_id`), a page at a time; a cursor is valid for
+    this ticket's thread only."""
+    comments = with_attachments(comments_visible_on(user, ticket))
+    return keyset_page(comments, THREAD_KEYSET, scope=f"comments:{ticket.pk}", cursor=cursor, limit=limit)
 
 
 def comment_for_output(comment_id: int) -> Comment:

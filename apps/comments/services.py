@@ -93,7 +93,8 @@ def comment_update(*, actor: User, comment_id: int, body: str) -> Comment:
 
 @transaction.atomic
 def comment_delete(*, actor: User, comment_id: int) -> Comment:
-    """Soft delete by the author or an admin: a placeholder keeps the thread; its attachments go."""
+    """Soft delete by the author or an admin: a placeholder keeps the thread's shape, but the text,
+    every earlier version of it (the revisions) and the comment's attachments are gone for good."""
     from apps.attachments.services import attachments_delete_of_comment
 
     comment = access_comment(actor, comment_id, for_update=True)
@@ -103,7 +104,9 @@ def comment_delete(*, actor: User, comment_id: int) -> Comment:
         raise PermissionDenied("Only the author or an admin can delete a comment.", code="not_author")
     comment.deleted_at = timezone.now()
     comment.deleted_by = actor
-    comment.save(update_fields=["deleted_at", "deleted_by"])
+    comment.body = comment.body_html = ""
+    comment.save(update_fields=["deleted_at", "deleted_by", "body", "body_html"])
+    CommentRevision.objects.filter(comment=comment).delete()
     ticket = comment.ticket
     attachments_delete_of_comment(actor=actor, comment=comment)
     ticket_log(

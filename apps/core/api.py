@@ -9,6 +9,7 @@ from apps.attachments.storage import check_storage
 from apps.core import devauth
 from apps.core.errors import NotFound
 from apps.core.health import check_channel_layer, check_database, run_checks
+from apps.core.jobs import queue_health
 from apps.core.schemas import DevTokenIn, DevTokenOut, DevUserOut, ErrorOut, HealthOut
 
 router = Router(tags=["system"])
@@ -16,11 +17,16 @@ router = Router(tags=["system"])
 
 @router.get("/health", auth=None, response={200: HealthOut, 503: HealthOut})
 def health(request: HttpRequest):
-    """Database, channel layer and attachment storage status. 503 when any of them fails."""
-    healthy, checks = run_checks(
+    """Database, channel layer, attachment storage and the job queue. 503 when one of the first
+    three fails (this process can't serve); a stale queue (no worker, or workers behind) makes
+    the status "degraded" but stays 200: requests are still served (docs/background-jobs.md)."""
+    serving, checks = run_checks(
         {"database": check_database, "channel_layer": check_channel_layer, "storage": check_storage}
     )
-    return Status(200 if healthy else 503, {"status": "ok" if healthy else "degraded", "checks": checks})
+    queue_ok, queue = run_checks({"queue": queue_health})
+    checks.update(queue)
+    status = "ok" if serving and queue_ok else "degraded"
+    return Status(200 if serving else 503, {"status": status, "checks": checks})
 
 
 @router.get("/ping", auth=None, throttle=[], response=dict)

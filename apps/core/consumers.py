@@ -25,6 +25,10 @@ from apps.tickets.permissions import audience_allows
 logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHORIZED = 4401
+# Every frame of the protocol is a small JSON object (an auth frame with a Clerk token is ~1-2 KiB).
+# Larger ones are answered with an error without being parsed. (uvicorn itself closes the socket
+# with 1009 on frames above its --ws-max-size, 16 MiB by default, before they reach the app.)
+MAX_FRAME_CHARS = 64 * 1024
 
 
 class EventsConsumer(AsyncWebsocketConsumer):
@@ -47,14 +51,23 @@ class EventsConsumer(AsyncWebsocketConsumer):
     # --- frames from the client ---------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
+        """Any frame gets an answer and the socket survives it: a frame that can't be used is an
+        error frame (before `auth`, a well-formed frame of another type closes with 4401)."""
         if self.closing:
             return
-        try:
-            frame = json.loads(text_data if text_data is not None else bytes_data)
-        except (TypeError, ValueError):
-            await self._send_error("invalid_json")
+        frame, problem = _parse(text_data, bytes_data)
+        if problem is not None:
+            await self._send_error(problem)
             return
-        kind = frame.get("type") if isinstance(frame, dict) else None
+        try:
+            await self._handle(frame)
+        except Exception:
+            # A bug must not take the socket (and its subscriptions) down with a 1011/1006.
+            logger.exception("websocket frame failed")
+            await self._send_error("internal_error")
+
+    async def _handle(self, frame: dict) -> None:
+        kind = frame.get("type")
         if kind == "auth":
             await self._authenticate(frame.get("token"))
         elif self.session is None:
@@ -77,6 +90,12 @@ class EventsConsumer(AsyncWebsocketConsumer):
             session = await database_sync_to_async(live.open_session)(token.strip())
         except DomainError as exc:
             await self._refuse(exc.code)
+            return
+        except Exception:
+            # A token no verifier should choke on (NUL, lone surrogates, odd lengths) still must
+            # end as a refusal the client understands, never as a crashed socket.
+            logger.exception("websocket auth failed on an unexpected error")
+            await self._refuse("invalid_token")
             return
         if self.session is not None and session.user.pk != self.session.user.pk:
             # The socket's subscriptions were checked for the first user; a refresh may not swap people.
@@ -199,3 +218,18 @@ class EventsConsumer(AsyncWebsocketConsumer):
         logger.info("websocket closed: %s", code)
         await self._send_error(code)
         await self.close(code=CLOSE_UNAUTHORIZED)
+
+
+def _parse(text_data: str | None, bytes_data: bytes | None) -> tuple[dict, str | None]:
+    """(frame, None) for a usable JSON object frame, else ({}, error code)."""
+    if text_data is None:
+        return {}, "binary_frames_not_supported"
+    if len(text_data) > MAX_FRAME_CHARS:
+        return {}, "frame_too_large"
+    try:
+        frame = json.loads(text_data)
+    except (ValueError, RecursionError):
+        return {}, "invalid_json"
+    if not isinstance(frame, dict):
+        return {}, "invalid_frame"
+    return frame, None

@@ -1,6 +1,7 @@
 """One error family for the whole API: every 4xx/5xx body is {"code", "message", "details"}."""
 
 import math
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -86,3 +87,26 @@ class Throttled(DomainError):
             kwargs.setdefault("headers", {"Retry-After": str(seconds)})
             kwargs.setdefault("details", {"retry_after": seconds})
         super().__init__(**kwargs)
+
+
+# Where Ninja says a value came from: the first item of an error's `loc`. A body error's loc also
+# names the view's body parameter (("body", "payload", "steps", 0, "name")), which is no field.
+_SOURCES = {"query": 1, "path": 1, "header": 1, "cookie": 1, "form": 1, "file": 1, "body": 2}
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """pydantic / Ninja validation errors → `details.fields`: {"steps.0.name": ["message", ...]}.
+
+    Field paths are dotted, relative to the body, query or path they came from (a loc without a
+    source, from a model validated directly, is taken as relative already). An error about a whole
+    body or query string, not one field of it, is reported on "body" / "query".
+    """
+    fields: dict[str, list[str]] = {}
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        source = loc[0] if loc and loc[0] in _SOURCES else None
+        path = loc[_SOURCES[source] :] if source else loc
+        name = ".".join(path) or source or "body"
+        message = str(error.get("msg", "Invalid value.")).removeprefix("Value error, ")
+        fields.setdefault(name, []).append(message)
+    return fields

@@ -117,6 +117,37 @@ def broadcast_on_commit(event: str, data: dict, *, topics: Iterable[str], audien
     transaction.on_commit(deliver)
 
 
+def broadcast_each_on_commit(
+    event: str, payloads: Iterable[tuple[str, dict]], *, audience: Audience | None = None
+) -> None:
+    """Like broadcast_on_commit, for one event with its own data per topic (one payload per topic):
+    e.g. each recipient's own notification on `user:<id>`. After the commit, all frames go to the
+    channel layer in one batch — one event loop hop for two hundred recipients, not two hundred —
+    and every subscriber gets one DomainEvent per payload."""
+    payloads = [(topic, data) for topic, data in payloads]
+    if not payloads:
+        return
+    frames = {topic: encode_frame(topic, event, data) for topic, data in payloads}
+    audience_facts = asdict(audience) if audience else None
+    domain_events = [
+        DomainEvent(
+            name=event,
+            data=json.loads(json.dumps(data, cls=DjangoJSONEncoder)),
+            topics=(topic,),
+            audience=audience_facts,
+        )
+        for topic, data in payloads
+        if _subscribers
+    ]
+
+    def deliver() -> None:
+        send_now(event, frames, audience_facts)
+        for domain_event in domain_events:
+            notify_subscribers(domain_event)
+
+    transaction.on_commit(deliver)
+
+
 def notify_subscribers(domain_event: DomainEvent) -> None:
     for handler in _subscribers:
         try:

@@ -3,6 +3,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from apps.core.errors import error_body
 
 _FALLBACK = {
+    400: ("bad_request", "The request could not be understood."),
     404: ("not_found", "No such endpoint."),
     405: ("method_not_allowed", "This method is not allowed on this endpoint."),
     500: ("internal_error", "Something went wrong on our side."),
@@ -32,3 +33,11 @@ class ApiErrorShapeMiddleware:
             if response.has_header(header):
                 shaped[header] = response[header]
         return shaped
+
+
+class ApiEdgeErrorShapeMiddleware(ApiErrorShapeMiddleware):
+    """The same shaping, listed first in MIDDLEWARE: errors raised by the other middleware (a foreign
+    Host, which CommonMiddleware refuses with DisallowedHost) never pass the inner one.
+
+    The inner one stays last and sync-only, so Django still runs the whole chain in one sync segment.
+    """

@@ -1,6 +1,8 @@
 from ninja import Schema
 from pydantic import BaseModel, ConfigDict, EmailStr
 
+from apps.core.fields import InputSchema
+
 
 class ReadSchema(BaseModel):
     """An output schema that pydantic-core fills from model attributes (in Rust).
@@ -29,7 +31,7 @@ class HealthOut(Schema):
     checks: dict[str, dict]
 
 
-class DevTokenIn(Schema):
+class DevTokenIn(InputSchema):
     email: EmailStr
 
 

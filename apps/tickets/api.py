@@ -1,5 +1,3 @@
-from datetime import datetime
-
 from django.db import connection
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
@@ -7,6 +5,7 @@ from ninja import Status as Respond
 from pydantic import Field, field_validator
 
 from apps.approvals.selectors import latest_approval_summary
+from apps.core.fields import INT64_MAX, Cursor, DateTime, ParamId, ParamInt, Text
 from apps.core.schemas import ErrorOut
 from apps.tickets import selectors, services
 from apps.tickets.models import Status, Ticket
@@ -32,16 +31,18 @@ WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class TicketListQuery(Schema):
-    status: list[str] | None = Field(None, description="One or more statuses (repeat the parameter or comma-separate)")
+    status: list[Text] | None = Field(None, description="One or more statuses (repeat the parameter or comma-separate)")
     priority: PriorityName | None = None
     type: TypeName | None = None
-    assignee: str | None = Field(None, description="'me', 'none' (unassigned) or a user id", max_length=20)
-    requester: int | None = None
-    team: int | None = None
-    tag: str | None = Field(None, max_length=50)
-    created_after: datetime | None = None
-    created_before: datetime | None = None
-    q: str | None = Field(
+    assignee: str | None = Field(
+        None, description="'me', 'none' (unassigned) or a user id", pattern=r"^(me|none|[1-9][0-9]{0,18})$"
+    )
+    requester: ParamId | None = None
+    team: ParamId | None = None
+    tag: Text | None = Field(None, max_length=50)
+    created_after: DateTime | None = None
+    created_before: DateTime | None = None
+    q: Text | None = Field(
         None, max_length=200, description="Full-text search in title and description, or a number like HD-42"
     )
     sla: SlaFilter | None = Field(
@@ -52,8 +53,15 @@ class TicketListQuery(Schema):
         description="Default: -created (sla_due with sla=at_risk), or relevance when q is given. "
         "sla_due: nearest SLA due time first",
     )
-    cursor: str | None = Field(None, max_length=500)
-    limit: int = Field(25, ge=1, le=100)
+    cursor: Cursor | None = None
+    limit: ParamInt = Field(25, ge=1, le=100)
+
+    @field_validator("assignee")
+    @classmethod
+    def assignee_id_in_range(cls, value: str | None) -> str | None:
+        if value and value.isdigit() and int(value) > INT64_MAX:
+            raise ValueError(f"A user id is at most {INT64_MAX}.")
+        return value
 
     @field_validator("status")
     @classmethod
@@ -91,12 +99,12 @@ def ticket_create(request: HttpRequest, payload: TicketCreateIn):
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetail, 404: ErrorOut})
-def ticket_get(request: HttpRequest, ticket_id: int):
+def ticket_get(request: HttpRequest, ticket_id: ParamId):
     return _detail(request.auth, ticket_id)
 
 
 @router.patch("/tickets/{ticket_id}", response={200: TicketDetail, **WRITE_ERRORS})
-def ticket_update(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn):
+def ticket_update(request: HttpRequest, ticket_id: ParamId, payload: TicketUpdateIn):
     """Changes only the fields sent. Send the `version` you read; a stale one is a 409 `stale_version`."""
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version")
@@ -105,13 +113,13 @@ def ticket_update(request: HttpRequest, ticket_id: int, payload: TicketUpdateIn)
 
 
 @router.delete("/tickets/{ticket_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
-def ticket_delete(request: HttpRequest, ticket_id: int):
+def ticket_delete(request: HttpRequest, ticket_id: ParamId):
     services.ticket_delete(actor=request.auth, ticket_id=ticket_id)
     return Respond(204, None)
 
 
 @router.post("/tickets/{ticket_id}/transition", response={200: TicketDetail, **WRITE_ERRORS})
-def ticket_transition(request: HttpRequest, ticket_id: int, payload: TransitionIn):
+def ticket_transition(request: HttpRequest, ticket_id: ParamId, payload: TransitionIn):
     """Moves the ticket to `status` if the workflow allows it for the caller (see `allowed_transitions`)."""
     ticket = services.ticket_transition(
         actor=request.auth, ticket_id=ticket_id, status=payload.status, reason=payload.reason
@@ -120,38 +128,38 @@ def ticket_transition(request: HttpRequest, ticket_id: int, payload: TransitionI
 
 
 @router.post("/tickets/{ticket_id}/assign", response={200: TicketDetail, **WRITE_ERRORS})
-def ticket_assign(request: HttpRequest, ticket_id: int, payload: AssignIn):
+def ticket_assign(request: HttpRequest, ticket_id: ParamId, payload: AssignIn):
     ticket = services.ticket_assign(actor=request.auth, ticket_id=ticket_id, assignee_id=payload.assignee_id)
     return _detail(request.auth, ticket.pk)
 
 
 @router.post("/tickets/{ticket_id}/watch", response={200: TicketDetail, **ERRORS})
-def ticket_watch(request: HttpRequest, ticket_id: int):
+def ticket_watch(request: HttpRequest, ticket_id: ParamId):
     """Follow the ticket: its changes then reach you like its requester."""
     ticket = services.ticket_watch(actor=request.auth, ticket_id=ticket_id)
     return _detail(request.auth, ticket.pk)
 
 
 @router.delete("/tickets/{ticket_id}/watch", response={200: TicketDetail, **ERRORS})
-def ticket_unwatch(request: HttpRequest, ticket_id: int):
+def ticket_unwatch(request: HttpRequest, ticket_id: ParamId):
     ticket = services.ticket_unwatch(actor=request.auth, ticket_id=ticket_id)
     return _detail(request.auth, ticket.pk)
 
 
 class EventQuery(Schema):
-    cursor: str | None = Field(None, pattern=r"^\d{1,18}$")
-    limit: int = Field(50, ge=1, le=200)
+    cursor: Cursor | None = None
+    limit: ParamInt = Field(50, ge=1, le=200)
 
 
 @router.get("/tickets/{ticket_id}/events", response={200: TicketEventPage, **ERRORS})
-def ticket_events(request: HttpRequest, ticket_id: int, query: Query[EventQuery]):
+def ticket_events(request: HttpRequest, ticket_id: ParamId, query: Query[EventQuery]):
     """The activity log, oldest first. Entries about internal notes are shown to staff only."""
     ticket = access_ticket(request.auth, ticket_id)
     items, next_cursor = selectors.ticket_events(
         ticket=ticket,
         user=request.auth,
         staff=request.auth.is_staff_role,
-        after=int(query.cursor) if query.cursor else None,
+        cursor=query.cursor,
         limit=query.limit,
     )
     return {"items": items, "next_cursor": next_cursor}

@@ -1,11 +1,12 @@
 import re
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import Field, Strict, field_validator
 
 from apps.accounts.schemas import TeamRef, UserOut
+from apps.core.fields import DateTime, Id, InputSchema, Int, PatchSchema, Text
 from apps.core.schemas import ReadSchema, related_list
 from apps.tickets.models import Priority, Status, TicketType
 
@@ -18,17 +19,22 @@ Ordering = Literal[
 SlaFilter = Literal["breached", "at_risk"]
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
+# What a client may send: a tag in any letter case, with surrounding blanks (both are normalised away).
+TAG_INPUT_PATTERN = r"^[ \t\r\n]*[A-Za-z0-9][A-Za-z0-9_.-]{0,49}[ \t\r\n]*$"
 
 
 def clean_tags(tags: list[str]) -> list[str]:
     cleaned: list[str] = []
     for tag in tags:
-        tag = tag.strip().lower()
+        tag = tag.strip(" \t\r\n").lower()
         if not TAG_PATTERN.match(tag):
             raise ValueError(f"'{tag}' is not a valid tag (lowercase letters, digits, - _ ., up to 50)")
         if tag not in cleaned:
             cleaned.append(tag)
     return cleaned
+
+
+TagIn = Annotated[str, Strict(), Field(pattern=TAG_INPUT_PATTERN)]  # the pattern excludes NUL
 
 
 class SlaClockOut(ReadSchema):
@@ -98,15 +104,13 @@ class TicketPage(Schema):
     next_cursor: str | None
 
 
-class _TicketFields(Schema):
-    model_config = {"extra": "forbid"}
-
-    description: str = Field("", max_length=20000)
+class _TicketFields(InputSchema):
+    description: Text = Field("", max_length=20000)
     priority: PriorityName = "normal"
     type: TypeName = "incident"
-    team_id: int | None = None
-    tags: list[str] = Field(default_factory=list, max_length=20)
-    due_at: datetime | None = None
+    team_id: Id | None = None
+    tags: list[TagIn] = Field(default_factory=list, max_length=20)
+    due_at: DateTime | None = None
 
     @field_validator("tags")
     @classmethod
@@ -115,7 +119,7 @@ class _TicketFields(Schema):
 
 
 class TicketCreateIn(_TicketFields):
-    title: str = Field(min_length=1, max_length=200)
+    title: Text = Field(min_length=1, max_length=200)
 
     @field_validator("title")
     @classmethod
@@ -125,44 +129,39 @@ class TicketCreateIn(_TicketFields):
         return title.strip()
 
 
-class TicketUpdateIn(Schema):
-    """Only the fields sent are changed. `version` is the one the client last saw (409 if stale)."""
+class TicketUpdateIn(PatchSchema):
+    """Only the fields sent are changed. `version` is the one the client last saw (409 if stale).
+    `team_id` and `due_at` may be null (no team, no due date); the other fields can't."""
 
-    model_config = {"extra": "forbid"}
-
-    version: int = Field(ge=1)
-    title: str | None = Field(None, min_length=1, max_length=200)
-    description: str | None = Field(None, max_length=20000)
-    priority: PriorityName | None = None
-    type: TypeName | None = None
-    team_id: int | None = None
-    tags: list[str] | None = Field(None, max_length=20)
-    due_at: datetime | None = None
+    version: Int = Field(ge=1)
+    title: Text = Field(None, min_length=1, max_length=200)
+    description: Text = Field(None, max_length=20000)
+    priority: PriorityName = None
+    type: TypeName = None
+    team_id: Id | None = None
+    tags: list[TagIn] = Field(None, max_length=20)
+    due_at: DateTime | None = None
 
     @field_validator("tags")
     @classmethod
-    def normalise_tags(cls, tags: list[str] | None) -> list[str] | None:
-        return None if tags is None else clean_tags(tags)
+    def normalise_tags(cls, tags: list[str]) -> list[str]:
+        return clean_tags(tags)
 
     @field_validator("title")
     @classmethod
-    def title_not_blank(cls, title: str | None) -> str | None:
-        if title is not None and not title.strip():
+    def title_not_blank(cls, title: str) -> str:
+        if not title.strip():
             raise ValueError("The title can't be blank.")
-        return title.strip() if title else title
+        return title.strip()
 
 
-class TransitionIn(Schema):
-    model_config = {"extra": "forbid"}
-
+class TransitionIn(InputSchema):
     status: StatusName
-    reason: str = Field("", max_length=2000)
+    reason: Text = Field("", max_length=2000)
 
 
-class AssignIn(Schema):
-    model_config = {"extra": "forbid"}
-
-    assignee_id: int | None = Field(description="An agent of the ticket's team, an admin, or null to unassign")
+class AssignIn(InputSchema):
+    assignee_id: Id | None = Field(description="An agent of the ticket's team, an admin, or null to unassign")
 
 
 class TicketEventOut(ReadSchema):

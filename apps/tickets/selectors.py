@@ -1,10 +1,8 @@
 """Reads that feed ticket lists: filtering, full-text search, keyset (cursor) pagination."""
 
-import base64
-import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from django.db.models import BooleanField, Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
@@ -12,13 +10,19 @@ from django.utils import timezone
 
 from apps.accounts.models import USER_VALUE_FIELDS, User, display_name_of
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.fields import DATETIME_MAX
+from apps.core.pagination import INVALID_CURSOR, Keyset, decode_cursor, encode_cursor, keyset_page
 from apps.tickets.models import Priority, Ticket, TicketEvent
 from apps.tickets.permissions import visible_tickets_q
 
-NUMBER_QUERY = re.compile(r"^\s*(?:hd-?)?(\d{1,12})\s*$", re.IGNORECASE)
+NUMBER_QUERY = re.compile(r"^\s*(?:hd-?)?([0-9]{1,12})\s*$", re.IGNORECASE)
 # ts_rank is a float4; scaled to an integer so cursor comparisons are exact.
 RANK_SCALE = 1_000_000
-FAR_FUTURE = datetime(9999, 12, 31, tzinfo=UTC)
+# Where tickets without a due date sort: the latest instant a due date may hold. Within the range
+# every read is clamped to (apps.core.db), so a cursor carries it back unchanged; a ticket due at
+# exactly that instant ties with undated ones, and the id breaks the tie.
+FAR_FUTURE = DATETIME_MAX
+EVENTS_KEYSET = Keyset(fields=("id",))
 
 ORDERINGS = {
     "created": "created_at",
@@ -45,30 +49,31 @@ class TicketFilters:
     ordering: str | None = None
 
 
-def _encode_cursor(values: list) -> str:
-    return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> list:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValidationFailed({"cursor": "The cursor is not valid; start from the first page."}) from exc
-    if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
-        raise ValidationFailed({"cursor": "The cursor is not valid; start from the first page."})
-    return values
-
-
-def _after(key, last_id: int, descending: bool, nulls_last: bool) -> Q:
-    """Rows after the cursor's (key, id) in the page order; with `nulls_last`, null keys follow all others."""
-    if key is None and nulls_last:
+def _after(key, last_id: int, descending: bool) -> Q:
+    """Rows after the cursor's (key, id) when null keys follow all others (ordering=sla_due)."""
+    if key is None:
         return Q(sort_key__isnull=True, id__lt=last_id) if descending else Q(sort_key__isnull=True, id__gt=last_id)
     if descending:
         after = Q(sort_key__lt=key) | Q(sort_key=key, id__lt=last_id)
     else:
         after = Q(sort_key__gt=key) | Q(sort_key=key, id__gt=last_id)
-    return after | Q(sort_key__isnull=True) if nulls_last else after
+    return after | Q(sort_key__isnull=True)
+
+
+def _nulls_last_page(tickets: QuerySet, *, descending: bool, scope: str, cursor: str | None, limit: int):
+    """keyset_page for a key that may be null (no running SLA clock): nulls last either way, so the
+    ascending order is the one index `ticket_sla_due` serves. Same signed, scoped cursors."""
+    if cursor:
+        key, last_id = decode_cursor(cursor, scope=scope, length=2)
+        if not isinstance(last_id, int):
+            raise ValidationFailed({"cursor": INVALID_CURSOR})
+        tickets = tickets.filter(_after(key, last_id, descending))
+    key_order = F("sort_key").desc(nulls_last=True) if descending else F("sort_key").asc(nulls_last=True)
+    rows = list(tickets.order_by(key_order, "-id" if descending else "id").values(*LIST_COLUMNS)[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor([rows[-1]["sort_key"], rows[-1]["id"]], scope=scope)
 
 
 def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
@@ -83,21 +88,20 @@ def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(assignee=user)
     elif filters.assignee == "none":
         tickets = tickets.filter(assignee__isnull=True)
-    elif filters.assignee:
-        if not filters.assignee.isdigit():
-            raise ValidationFailed({"assignee": "Use 'me', 'none' or a user id."})
+    elif filters.assignee is not None:
+        # The query schema lets only ASCII digits through besides "me" and "none".
         tickets = tickets.filter(assignee_id=int(filters.assignee))
-    if filters.requester:
+    if filters.requester is not None:
         tickets = tickets.filter(requester_id=filters.requester)
-    if filters.team:
+    if filters.team is not None:
         tickets = tickets.filter(team_id=filters.team)
     if filters.tag:
         tickets = tickets.filter(
             pk__in=Ticket.tags.through.objects.filter(tag__name=filters.tag.lower()).values("ticket_id")
         )
-    if filters.created_after:
+    if filters.created_after is not None:
         tickets = tickets.filter(created_at__gte=filters.created_after)
-    if filters.created_before:
+    if filters.created_before is not None:
         tickets = tickets.filter(created_at__lt=filters.created_before)
     if filters.sla == "breached":
         tickets = tickets.filter(sla_breached=True)
@@ -142,6 +146,8 @@ def _with_search(tickets: QuerySet[Ticket], q: str, vendor: str) -> QuerySet[Tic
 def ticket_list(
     *, user: User, filters: TicketFilters, cursor: str | None, limit: int, vendor: str
 ) -> tuple[list[Ticket], str | None]:
+    """A page of list rows and the next page's cursor. The cursor is bound to the ordering (relevance
+    when `q` is given without `ordering`), so one made for another ordering is a 422 on `cursor`."""
     tickets = _filtered(user, filters)
     ordering = filters.ordering
     q = (filters.q or "").strip()
@@ -152,6 +158,7 @@ def ticket_list(
     if q and not ordering:
         tickets = _with_search(tickets, q, vendor)
         descending = True
+        scope = "tickets:relevance"
     else:
         if q:
             tickets = _with_search(tickets, q, vendor)
@@ -167,22 +174,12 @@ def ticket_list(
             )
         else:
             tickets = tickets.annotate(sort_key=F(field))
-
-    nulls_last = ordering is not None and ordering.lstrip("-") == "sla_due"
-    if cursor:
-        key, last_id = _decode_cursor(cursor)
-        tickets = tickets.filter(_after(key, last_id, descending, nulls_last))
-    if nulls_last:
-        # Tickets without a running SLA clock last, either way (index ticket_sla_due serves ascending).
-        key_order = F("sort_key").desc(nulls_last=True) if descending else F("sort_key").asc(nulls_last=True)
-        order = [key_order, "-id" if descending else "id"]
-    else:
-        order = ["-sort_key", "-id"] if descending else ["sort_key", "id"]
-    rows = list(tickets.order_by(*order).values(*LIST_COLUMNS)[: limit + 1])
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        next_cursor = _encode_cursor([rows[-1]["sort_key"], rows[-1]["id"]])
+        scope = f"tickets:{ordering}"
+    if ordering and ordering.lstrip("-") == "sla_due":
+        rows, next_cursor = _nulls_last_page(tickets, descending=descending, scope=scope, cursor=cursor, limit=limit)
+        return _list_items(rows), next_cursor
+    keyset = Keyset(fields=("sort_key", "id"), descending=descending)
+    rows, next_cursor = keyset_page(tickets.values(*LIST_COLUMNS), keyset, scope=scope, cursor=cursor, limit=limit)
     return _list_items(rows), next_cursor
 
 
@@ -257,13 +254,10 @@ def ticket_detail(*, user: User, ticket_id: int) -> Ticket:
 
 
 def ticket_events(
-    *, ticket: Ticket, user: User, staff: bool, after: int | None, limit: int
+    *, ticket: Ticket, user: User, staff: bool, cursor: str | None, limit: int
 ) -> tuple[list[TicketEvent], str | None]:
+    """The activity log oldest first, a page at a time; a cursor is valid for this ticket's log only."""
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not staff:
         events = events.filter(internal=False)
-    if after:
-        events = events.filter(id__gt=after)
-    page = list(events.order_by("id")[: limit + 1])
-    next_cursor = str(page[limit - 1].id) if len(page) > limit else None
-    return page[:limit], next_cursor
+    return keyset_page(events, EVENTS_KEYSET, scope=f"ticket-events:{ticket.pk}", cursor=cursor, limit=limit)

@@ -1,6 +1,6 @@
 """Every write to tickets. Keyword-only, atomic, row-locked where people race, logged, announced."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -117,9 +117,12 @@ def _current_value(ticket: Ticket, field: str):
         return ticket.team_id
     if field == "tags":
         return sorted(tag.name for tag in ticket.tags.all())
-    if field == "due_at":
-        return ticket.due_at.isoformat() if ticket.due_at else None
     return getattr(ticket, field)
+
+
+def _logged(value):
+    """A value as the activity log (JSON) keeps it: datetimes as ISO 8601 in UTC."""
+    return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value
 
 
 @transaction.atomic
@@ -146,15 +149,15 @@ def ticket_update(*, actor: User, ticket_id: int, version: int, changes: dict) -
             details={"current_version": ticket.version},
         )
 
+    # Compared by meaning: aware datetimes compare as instants (the same one in another offset is
+    # no change), tags as sets; an update that changes nothing bumps no version and logs nothing.
     old, new = {}, {}
     for field, value in changes.items():
-        if field == "due_at" and value is not None:
-            value = value.isoformat()
         current = _current_value(ticket, field)
         if field == "tags":
             value = sorted(value)
         if current != value:
-            old[field], new[field] = current, value
+            old[field], new[field] = _logged(current), _logged(value)
     if not new:
         return ticket
 

@@ -5,6 +5,7 @@ import { router } from './router'
 import { useAuthStore } from './stores/auth'
 import { useLiveStore } from './stores/live'
 import { useApprovalsStore } from './stores/approvals'
+import { useNotificationsStore } from './stores/notifications'
 import { useToastStore } from './stores/toasts'
 import { routeLiveEvents } from './live/routeEvents'
 import { DevSession } from './auth/devSession'
@@ -36,6 +37,7 @@ async function boot(): Promise<void> {
       if (status === 'signed_in') {
         live.start({ getToken: auth.getToken, onAuthLost: auth.expire })
         void useApprovalsStore().fetchInbox()
+        void useNotificationsStore().fetchFirst()
       } else {
         live.stop()
       }

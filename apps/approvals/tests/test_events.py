@@ -73,3 +73,12 @@ def test_event_audience_lets_approvers_and_delegates_through(agent, requester, t
     for user in (approver, stand_in, requester, agent):
         assert audience_allows(Viewer.of(user), audience)
     assert not audience_allows(Viewer.of(make_user()), audience)
+
+
+def test_approval_requested_names_who_opened_the_step(agent, requester, team, sent):
+    first, second = make_user(), make_user()
+    workflow = make_workflow({"users": [first]}, {"users": [second]})
+    ticket = make_ticket(requester, team=team)
+    approval = services.approval_start(actor=agent, ticket_id=ticket.pk, workflow_id=workflow.pk)
+    services.approval_decide(actor=first, approval_id=approval.pk, decision="approve")
+    assert [e["data"]["actor_id"] for e in sent.of("approval.requested")] == [agent.pk, first.pk]

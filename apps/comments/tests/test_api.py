@@ -197,3 +197,16 @@ def test_list_query_count_does_not_grow_with_the_thread(api, requester, agent, t
     large, count_large = _list_queries(api, requester, ticket)
     assert (count_small, count_large) == (5, 50)
     assert small == large
+
+
+def test_a_deleted_comment_takes_its_text_and_history_with_it(api, requester, agent, ticket):
+    comment = post_comment(api, requester, ticket, body="my password is hunter2").json()
+    api(requester).patch(f"comments/{comment['id']}", {"body": "oops, removed it"})
+    assert len(api(agent).get(f"comments/{comment['id']}/revisions").json()) == 1
+
+    assert api(requester).delete(f"comments/{comment['id']}").status_code == 204
+    history = api(agent).get(f"comments/{comment['id']}/revisions")
+    assert (history.status_code, history.json()) == (200, [])
+    stored = Comment.objects.get(pk=comment["id"])
+    assert (stored.body, stored.body_html) == ("", "")
+    assert not CommentRevision.objects.filter(comment_id=comment["id"]).exists()

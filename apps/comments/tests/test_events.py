@@ -113,7 +113,11 @@ def test_an_edit_tells_only_newly_mentioned_people(requester, agent, ticket):
         [f"user:{bea.pk}", f"user:{agent.pk}"],
         lambda: services.comment_update(actor=requester, comment_id=cid, body="hi @bea and @alan"),
     )
-    assert [(m["topic"], m["event"]) for m in messages] == [(f"user:{agent.pk}", "mention")]
+    # The mention, and the notification the notifications app derives from it.
+    assert [(m["topic"], m["event"]) for m in messages] == [
+        (f"user:{agent.pk}", "mention"),
+        (f"user:{agent.pk}", "notification.created"),
+    ]
 
 
 async def test_requester_socket_never_receives_an_internal_note(requester, agent, ticket):

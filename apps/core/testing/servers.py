@@ -158,14 +158,18 @@ def main(argv: list[str]) -> int:
     """`python -m apps.core.testing.servers [--nginx] -- COMMAND...`: run COMMAND against a fresh server.
 
     The server gets a new DATA_DIR (fresh SQLite, local attachments), migrations and demo data,
-    DEBUG=1 and AUTH_DEV_LOGIN=1 — the contract of `npm run e2e` (frontend/README.md). REDIS_URL
-    is passed through, so a run with Redis exercises the Redis channel layer. COMMAND gets
-    E2E_BASE_URL; its exit code is returned.
+    DEBUG=1 and AUTH_DEV_LOGIN=1 — the contract of `npm run e2e` (frontend/README.md) — and a
+    background worker beside it, as under `make run`; mail is written as .eml files to
+    DATA_DIR/mail/ and goes at once (EMAIL_COALESCE_SECONDS=0). REDIS_URL is passed through, so a
+    run with Redis exercises the Redis channel layer. COMMAND gets E2E_BASE_URL and E2E_DATA_DIR;
+    its exit code is returned.
 
     With `--nginx` the server sits behind the production nginx configuration (testing/front.py)
     serving `frontend/dist`: E2E_BASE_URL is nginx's HTTPS origin, and COMMAND also gets
     NODE_EXTRA_CA_CERTS (Node trusts the test certificate) and E2E_TRUSTED_SPKI (so does Chromium).
     """
+    from apps.core.testing.workers import running_worker
+
     through_nginx = argv[:1] == ["--nginx"]
     argv = argv[1:] if through_nginx else argv
     command = argv[1:] if argv[:1] == ["--"] else argv
@@ -173,13 +177,23 @@ def main(argv: list[str]) -> int:
         sys.stderr.write("usage: python -m apps.core.testing.servers [--nginx] -- COMMAND [ARGS...]\n")
         return 2
     data_dir = Path(tempfile.mkdtemp(prefix="helpdesk-e2e-"))
-    env = {"DEBUG": "1", "AUTH_DEV_LOGIN": "1", "DATABASE_URL": "", "DATA_DIR": str(data_dir)}
+    port = free_port()
+    env = {
+        "DEBUG": "1",
+        "AUTH_DEV_LOGIN": "1",
+        "DATABASE_URL": "",
+        "DATA_DIR": str(data_dir),
+        "EMAIL_HOST": "",
+        "EMAIL_COALESCE_SECONDS": "0",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+    }
     manage(env, "migrate", "--noinput")
     manage(env, "seed_demo")
     log = data_dir / "server.log"
     with contextlib.ExitStack() as stack:
-        base_url = stack.enter_context(running_server(env, log_path=log))
-        command_env = {**os.environ, "E2E_BASE_URL": base_url}
+        base_url = stack.enter_context(running_server(env, port=port, log_path=log))
+        stack.enter_context(running_worker(env, interval=0.2, log_path=data_dir / "worker.log"))
+        command_env = {**os.environ, "E2E_BASE_URL": base_url, "E2E_DATA_DIR": str(data_dir)}
         if through_nginx:
             from apps.core.testing.front import running_front
 

@@ -148,3 +148,37 @@ def test_subscribers_get_the_event_after_commit_and_a_failing_one_harms_nobody()
     assert seen[0].data == {"at": "2026-01-02T03:04:05Z"}
     assert seen[0].topics == ("ticket:1", "tickets")
     assert seen[0].audience["user_ids"] == (7,)
+
+
+def test_broadcast_each_sends_each_topic_its_own_payload_after_commit_and_tells_subscribers():
+    from apps.core.events import _subscribers, broadcast_each_on_commit, group_name
+
+    layer = get_channel_layer()
+    channels = {}
+    for topic in ("user:1", "user:2"):
+        channels[topic] = async_to_sync(layer.new_channel)()
+        async_to_sync(layer.group_add)(group_name(topic), channels[topic])
+    seen = []
+    _subscribers.append(seen.append)
+    try:
+        with transaction.atomic():
+            broadcast_each_on_commit("notification.created", [("user:1", {"id": 10}), ("user:2", {"id": 20})])
+            assert seen == []
+    finally:
+        _subscribers.remove(seen.append)
+
+    async def take(channel):
+        return await asyncio.wait_for(layer.receive(channel), timeout=1)
+
+    for topic, expected in (("user:1", 10), ("user:2", 20)):
+        message = async_to_sync(take)(channels[topic])
+        assert json.loads(message["frame"]) == {
+            "type": "event",
+            "topic": topic,
+            "event": "notification.created",
+            "data": {"id": expected},
+        }
+    assert [(e.name, e.topics, e.data) for e in seen] == [
+        ("notification.created", ("user:1",), {"id": 10}),
+        ("notification.created", ("user:2",), {"id": 20}),
+    ]

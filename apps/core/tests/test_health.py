@@ -11,7 +11,7 @@ def test_health_reports_each_dependency_without_auth():
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "channel_layer", "storage"}
+    assert set(body["checks"]) == {"database", "channel_layer", "storage", "queue"}
     assert all(check["ok"] for check in body["checks"].values())
 
 

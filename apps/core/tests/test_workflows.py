@@ -73,7 +73,7 @@ def test_backend_runs_lint_and_the_suite_on_sqlite_and_on_postgresql_with_redis(
     jobs = load("backend.yml")["jobs"]
     assert run_commands(jobs["lint"]) == ["make lint"]
     test = jobs["test"]
-    assert run_commands(test)[-1] == "make test-backend"
+    assert run_commands(test)[-2:] == ["make test-backend", "make fuzz-api"]
     assert any("apt-get install" in command and "nginx" in command for command in run_commands(test))
     databases = {item["database"]: item for item in test["strategy"]["matrix"]["include"]}
     assert databases["sqlite"]["database_url"] == ""

@@ -151,3 +151,41 @@ def test_events_endpoint_lists_activity(api, agent, requester, team):
     assert [(e["kind"], e["new"]) for e in events["items"]][1] == ("status_changed", "open")
     assert events["items"][1]["note"] == "triaged"
     assert events["items"][1]["actor"]["id"] == agent.id
+
+
+def test_patch_with_the_same_due_date_in_another_offset_is_no_change(api, agent, requester, team):
+    ticket = make_ticket(requester, team=team)
+    client = api(agent)
+    first = client.patch(f"tickets/{ticket.id}", {"version": 1, "due_at": "2030-05-01T10:00:00Z"})
+    assert first.status_code == 200 and first.json()["version"] == 2
+    again = client.patch(f"tickets/{ticket.id}", {"version": 2, "due_at": "2030-05-01T12:00:00+02:00"})
+    assert again.status_code == 200, again.json()
+    assert again.json()["version"] == 2
+    assert TicketEvent.objects.filter(ticket=ticket, kind="updated").count() == 1
+
+
+@pytest.mark.parametrize("field", ["title", "description", "priority", "type", "tags", "version"])
+def test_patch_refuses_null_for_fields_that_cant_be_cleared(api, agent, requester, team, field):
+    ticket = make_ticket(requester, team=team)
+    body = {"version": 1, field: None}
+    response = api(agent).patch(f"tickets/{ticket.id}", body)
+    assert response.status_code == 422, response.content
+    assert list(response.json()["details"]["fields"]) == [field]
+    assert Ticket.objects.get(pk=ticket.pk).version == 1
+
+
+def test_patch_may_clear_the_due_date_and_team(api, agent, requester, team):
+    ticket = make_ticket(requester, team=team)
+    client = api(agent)
+    client.patch(f"tickets/{ticket.id}", {"version": 1, "due_at": "2030-05-01T10:00:00Z"})
+    cleared = client.patch(f"tickets/{ticket.id}", {"version": 2, "due_at": None, "team_id": None})
+    assert cleared.status_code == 200, cleared.json()
+    assert cleared.json()["due_at"] is None and cleared.json()["team"] is None
+
+
+@pytest.mark.parametrize("value", ["0", "-3"])
+def test_a_zero_or_negative_id_filter_is_refused_not_dropped(api, agent, value):
+    for name in ("requester", "team", "assignee"):
+        response = api(agent).get("tickets", {name: value})
+        assert response.status_code == 422, (name, response.content)
+        assert list(response.json()["details"]["fields"]) == [name]

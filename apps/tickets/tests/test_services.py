@@ -1,5 +1,7 @@
 """Each service writes exactly the expected activity rows and announces the change after commit."""
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 from django.db import transaction
 
@@ -95,3 +97,32 @@ def test_changing_team_unassigns_an_agent_from_the_old_team(requester, agent, te
     ticket.refresh_from_db()
     assert ticket.team_id == other.id and ticket.assignee_id is None
     assert kinds(ticket)[0][1] == {"team_id": team.id, "assignee_id": agent.id}
+
+
+def test_an_update_equal_by_meaning_changes_nothing(requester, agent, team):
+    """The same instant in another offset, tags in another order or case: no version, no row, no event."""
+    ticket = make_ticket(requester, team=team)
+    services.ticket_update(
+        actor=agent,
+        ticket_id=ticket.id,
+        version=1,
+        changes={"due_at": datetime(2030, 5, 1, 10, 0, tzinfo=UTC), "tags": ["vpn", "network"]},
+    )
+    rows_before = kinds(ticket)
+    recorder = EventRecorder(f"ticket:{ticket.id}")
+    same_instant = datetime(2030, 5, 1, 23, 30, tzinfo=timezone(timedelta(hours=13, minutes=30)))
+    unchanged = services.ticket_update(
+        actor=agent, ticket_id=ticket.id, version=2, changes={"due_at": same_instant, "tags": ["network", "vpn"]}
+    )
+    assert unchanged.version == 2
+    assert kinds(ticket) == rows_before
+    assert recorder.drain() == []
+    moved = services.ticket_update(
+        actor=agent, ticket_id=ticket.id, version=2, changes={"due_at": same_instant + timedelta(minutes=1)}
+    )
+    assert moved.version == 3
+    assert kinds(ticket)[-1] == (
+        "updated",
+        {"due_at": "2030-05-01T10:00:00+00:00"},
+        {"due_at": "2030-05-01T10:01:00+00:00"},
+    )

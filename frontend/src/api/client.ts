@@ -20,7 +20,7 @@ export function setAuthHooks(next: AuthHooks): void {
 }
 
 /** Paths that must never carry a token nor trigger the signed-out flow. */
-const PUBLIC_PATHS = ['/api/v1/health', '/api/v1/auth/dev/']
+const PUBLIC_PATHS = ['/api/v1/health', '/api/v1/auth/dev/', '/api/v1/notifications/unsubscribe/']
 
 function isPublic(url: string): boolean {
   const path = new URL(url, 'http://x').pathname

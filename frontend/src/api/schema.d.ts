@@ -358,7 +358,8 @@ export interface paths {
         };
         /**
          * Comment Revisions
-         * @description Edit history, oldest first: agents and admins only.
+         * @description Edit history, oldest first: agents and admins only. Empty once the comment is deleted: deleting
+         *     a comment erases its text and every earlier version of it.
          */
         get: operations["apps_comments_api_comment_revisions"];
         put?: never;
@@ -378,11 +379,80 @@ export interface paths {
         };
         /**
          * Health
-         * @description Database, channel layer and attachment storage status. 503 when any of them fails.
+         * @description Database, channel layer, attachment storage and the job queue. 503 when one of the first
+         *     three fails (this process can't serve); a stale queue (no worker, or workers behind) makes
+         *     the status "degraded" but stays 200: requests are still served (docs/background-jobs.md).
          */
         get: operations["apps_core_api_health"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification List
+         * @description My notifications, newest first (`unread=true`: only unread), with the unread count.
+         */
+        get: operations["apps_notifications_api_notification_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Notification Mark Read
+         * @description Marks `ids` (mine; others are ignored) or `all` read; returns the unread count left.
+         */
+        post: operations["apps_notifications_api_notification_mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Unsubscribe Link
+         * @description What an email's unsubscribe link would stop (no sign-in; the link is the credential).
+         *     Changes nothing: mail scanners open links.
+         */
+        get: operations["apps_notifications_api_unsubscribe_link"];
+        put?: never;
+        /**
+         * Unsubscribe
+         * @description One-click unsubscribe (RFC 8058: the List-Unsubscribe URL, POSTed by mail clients with
+         *     `List-Unsubscribe=One-Click`; the web app's confirmation page POSTs here too). Turns email off
+         *     for the link's kinds and person. Each link works once (409 `link_used`), 410 when expired.
+         */
+        post: operations["apps_notifications_api_unsubscribe"];
         delete?: never;
         options?: never;
         head?: never;
@@ -801,6 +871,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/users/me/notification-settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification Settings
+         * @description Per kind, whether I get it in the app and by email.
+         */
+        get: operations["apps_notifications_api_notification_settings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Notification Settings Update
+         * @description Changes the kinds and channels sent; returns all settings.
+         */
+        patch: operations["apps_notifications_api_notification_settings_update"];
+        trace?: never;
+    };
     "/api/v1/users/me/tokens": {
         parameters: {
             query?: never;
@@ -1161,6 +1255,20 @@ export interface components {
             /** Timezone */
             timezone?: string | null;
         };
+        /** Channels */
+        Channels: {
+            /** Email */
+            email: boolean;
+            /** In App */
+            in_app: boolean;
+        };
+        /** ChannelsChange */
+        ChannelsChange: {
+            /** Email */
+            email?: boolean | null;
+            /** In App */
+            in_app?: boolean | null;
+        };
         /** ClockDetailOut */
         ClockDetailOut: {
             /** Breached At */
@@ -1232,10 +1340,7 @@ export interface components {
         };
         /** CommentListQuery */
         CommentListQuery: {
-            /**
-             * Cursor
-             * @description `next_cursor` of the previous page
-             */
+            /** Cursor */
             cursor?: string | null;
             /**
              * Limit
@@ -1405,14 +1510,23 @@ export interface components {
              */
             received: boolean;
         };
-        /** DelegationUpdateIn */
+        /**
+         * DelegationUpdateIn
+         * @description Only the fields sent change; none of them may be null.
+         */
         DelegationUpdateIn: {
-            /** Ends At */
-            ends_at?: string | null;
+            /**
+             * Ends At
+             * Format: date-time
+             */
+            ends_at?: string;
             /** Note */
-            note?: string | null;
-            /** Starts At */
-            starts_at?: string | null;
+            note?: string;
+            /**
+             * Starts At
+             * Format: date-time
+             */
+            starts_at?: string;
         };
         /** DevTokenIn */
         DevTokenIn: {
@@ -1475,6 +1589,24 @@ export interface components {
             /** Status */
             status: string;
         };
+        /**
+         * Kind
+         * @enum {string}
+         */
+        Kind: "assigned" | "mentioned" | "comment_added" | "status_changed" | "approval_requested" | "approval_reminder" | "approval_decided" | "sla_warning" | "sla_breached";
+        /**
+         * MarkReadIn
+         * @description Either `ids` (the caller's notifications; others' ids are ignored) or `"all": true`.
+         */
+        MarkReadIn: {
+            /**
+             * All
+             * @default false
+             */
+            all: boolean;
+            /** Ids */
+            ids?: number[] | null;
+        };
         /** MeOut */
         MeOut: {
             /** Email */
@@ -1491,6 +1623,100 @@ export interface components {
             teams: components["schemas"]["TeamRef"][];
             /** Username */
             username: string;
+        };
+        /** NotificationOut */
+        NotificationOut: {
+            /** @description Who did it; null for the system (reminders, SLA) */
+            actor: components["schemas"]["UserOut"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            kind: components["schemas"]["Kind"];
+            /**
+             * Message
+             * @description Plain text
+             */
+            message: string;
+            /** Read At */
+            read_at: string | null;
+            ticket: components["schemas"]["NotificationTicket"] | null;
+        };
+        /** NotificationPage */
+        NotificationPage: {
+            /** Items */
+            items: components["schemas"]["NotificationOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last one
+             */
+            next_cursor: string | null;
+            /**
+             * Unread Count
+             * @description All unread notifications, not only this page's
+             */
+            unread_count: number;
+        };
+        /** NotificationQuery */
+        NotificationQuery: {
+            /**
+             * Cursor
+             * @description `next_cursor` of the previous page
+             */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 20
+             */
+            limit: number;
+            /**
+             * Unread
+             * @description Only unread notifications
+             * @default false
+             */
+            unread: boolean;
+        };
+        /**
+         * NotificationSettingsIn
+         * @description Only the kinds sent change; within a kind, only the channels sent.
+         */
+        NotificationSettingsIn: {
+            approval_decided?: components["schemas"]["ChannelsChange"] | null;
+            approval_reminder?: components["schemas"]["ChannelsChange"] | null;
+            approval_requested?: components["schemas"]["ChannelsChange"] | null;
+            assigned?: components["schemas"]["ChannelsChange"] | null;
+            comment_added?: components["schemas"]["ChannelsChange"] | null;
+            mentioned?: components["schemas"]["ChannelsChange"] | null;
+            sla_breached?: components["schemas"]["ChannelsChange"] | null;
+            sla_warning?: components["schemas"]["ChannelsChange"] | null;
+            status_changed?: components["schemas"]["ChannelsChange"] | null;
+        };
+        /** NotificationSettingsOut */
+        NotificationSettingsOut: {
+            approval_decided: components["schemas"]["Channels"];
+            approval_reminder: components["schemas"]["Channels"];
+            approval_requested: components["schemas"]["Channels"];
+            assigned: components["schemas"]["Channels"];
+            comment_added: components["schemas"]["Channels"];
+            mentioned: components["schemas"]["Channels"];
+            sla_breached: components["schemas"]["Channels"];
+            sla_warning: components["schemas"]["Channels"];
+            status_changed: components["schemas"]["Channels"];
+        };
+        /** NotificationTicket */
+        NotificationTicket: {
+            /** Id */
+            id: number;
+            /**
+             * Number
+             * @description Human key, e.g. HD-42
+             */
+            number: string;
+            /** Title */
+            title: string;
         };
         /** PolicyIn */
         PolicyIn: {
@@ -1961,22 +2187,29 @@ export interface components {
         /**
          * TicketUpdateIn
          * @description Only the fields sent are changed. `version` is the one the client last saw (409 if stale).
+         *     `team_id` and `due_at` may be null (no team, no due date); the other fields can't.
          */
         TicketUpdateIn: {
             /** Description */
-            description?: string | null;
+            description?: string;
             /** Due At */
             due_at?: string | null;
-            /** Priority */
-            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority?: "low" | "normal" | "high" | "urgent";
             /** Tags */
-            tags?: string[] | null;
+            tags?: string[];
             /** Team Id */
             team_id?: number | null;
             /** Title */
-            title?: string | null;
-            /** Type */
-            type?: ("incident" | "service_request" | "change" | "question") | null;
+            title?: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type?: "incident" | "service_request" | "change" | "question";
             /** Version */
             version: number;
         };
@@ -1992,6 +2225,36 @@ export interface components {
              * @enum {string}
              */
             status: "new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed";
+        };
+        /** UnreadCountOut */
+        UnreadCountOut: {
+            /** Unread Count */
+            unread_count: number;
+        };
+        /** UnsubscribeOut */
+        UnsubscribeOut: {
+            /**
+             * Email
+             * @description The address the link was sent to, partly hidden
+             */
+            email: string;
+            /** Kinds */
+            kinds: components["schemas"]["Kind"][];
+            /**
+             * Topics
+             * @description What the link stops, in words, per kind
+             */
+            topics: string[];
+            /**
+             * Used
+             * @description The link was used already (each works once)
+             */
+            used: boolean;
+        };
+        /** UnsubscribeToken */
+        UnsubscribeToken: {
+            /** Token */
+            token: string;
         };
         /** UploadOut */
         UploadOut: {
@@ -2150,22 +2413,23 @@ export interface components {
         /**
          * WorkflowUpdateIn
          * @description Only the fields sent change; `steps`, when sent, replaces every step (running requests keep theirs).
+         *     `match_type` and `match_team_id` may be null (no restriction); the other fields can't.
          */
         WorkflowUpdateIn: {
             /** Active */
-            active?: boolean | null;
+            active?: boolean;
             /** Allow Self Service */
-            allow_self_service?: boolean | null;
+            allow_self_service?: boolean;
             /** Description */
-            description?: string | null;
+            description?: string;
             /** Match Team Id */
             match_team_id?: number | null;
             /** Match Type */
             match_type?: ("incident" | "service_request" | "change" | "question") | null;
             /** Name */
-            name?: string | null;
+            name?: string;
             /** Steps */
-            steps?: components["schemas"]["StepIn"][] | null;
+            steps?: components["schemas"]["StepIn"][];
         };
     };
     responses: never;
@@ -2197,6 +2461,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApprovalPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -2241,8 +2523,35 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2293,6 +2602,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2313,6 +2640,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2366,6 +2702,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2386,6 +2740,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2436,6 +2799,33 @@ export interface operations {
                     "application/json": components["schemas"]["DelegationOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
             429: {
                 headers: {
@@ -2471,8 +2861,35 @@ export interface operations {
                     "application/json": components["schemas"]["DelegationOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2520,8 +2937,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2566,6 +3010,24 @@ export interface operations {
                     "application/json": components["schemas"]["DelegationOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2586,6 +3048,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2633,6 +3104,24 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2677,8 +3166,35 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2732,6 +3248,24 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2752,6 +3286,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2799,6 +3342,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2810,6 +3371,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2848,6 +3418,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AttachmentOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Forbidden */
@@ -2926,8 +3514,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2968,6 +3583,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -2979,6 +3603,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3018,6 +3651,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
             /** @description Forbidden */
             403: {
@@ -3088,6 +3730,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3157,6 +3808,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3201,6 +3861,15 @@ export interface operations {
                     "application/json": components["schemas"]["DevTokenOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unauthorized */
             401: {
                 headers: {
@@ -3212,6 +3881,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3259,6 +3937,15 @@ export interface operations {
                     "application/json": components["schemas"]["DevUserOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
                 headers: {
@@ -3299,6 +3986,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3310,6 +4015,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3354,6 +4068,24 @@ export interface operations {
                     "application/json": components["schemas"]["CommentOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3374,6 +4106,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3423,6 +4164,24 @@ export interface operations {
                     "application/json": components["schemas"]["CommentRevisionOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3434,6 +4193,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3472,6 +4240,15 @@ export interface operations {
                     "application/json": components["schemas"]["HealthOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
             429: {
                 headers: {
@@ -3490,6 +4267,288 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_notification_list: {
+        parameters: {
+            query?: {
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+                limit?: number;
+                /** @description Only unread notifications */
+                unread?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_notification_mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkReadIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCountOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_unsubscribe_link: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnsubscribeOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Gone */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3514,6 +4573,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     apps_sla_api_calendar_list: {
@@ -3532,6 +4600,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CalendarList"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Forbidden */
@@ -3578,6 +4664,24 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3598,6 +4702,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3647,6 +4760,24 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3658,6 +4789,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3695,6 +4835,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
             /** @description Forbidden */
             403: {
@@ -3769,6 +4927,24 @@ export interface operations {
                     "application/json": components["schemas"]["CalendarOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3789,6 +4965,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3836,6 +5021,24 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyList"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3880,6 +5083,24 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3900,6 +5121,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3949,6 +5179,24 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -3960,6 +5208,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3997,6 +5254,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
             /** @description Forbidden */
             403: {
@@ -4071,6 +5346,24 @@ export interface operations {
                     "application/json": components["schemas"]["PolicyOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4091,6 +5384,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4136,6 +5438,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TeamOut"][];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
@@ -4189,6 +5509,24 @@ export interface operations {
                     "application/json": components["schemas"]["TicketPage"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Unprocessable Entity */
             422: {
                 headers: {
@@ -4233,8 +5571,35 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4284,8 +5649,35 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4324,6 +5716,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4335,6 +5745,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4379,6 +5798,24 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4399,6 +5836,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4448,8 +5894,35 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4494,6 +5967,24 @@ export interface operations {
                     "application/json": components["schemas"]["ApprovalDetailOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4514,6 +6005,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4567,6 +6067,24 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4587,6 +6105,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4636,8 +6163,35 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4682,6 +6236,24 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentIntentOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4702,6 +6274,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4743,7 +6324,6 @@ export interface operations {
     apps_comments_api_comment_list: {
         parameters: {
             query?: {
-                /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 limit?: number;
             };
@@ -4762,6 +6342,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CommentPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Not Found */
@@ -4819,6 +6417,24 @@ export interface operations {
                     "application/json": components["schemas"]["CommentOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -4839,6 +6455,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4889,6 +6514,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketEventPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Not Found */
@@ -4942,8 +6585,35 @@ export interface operations {
                     "application/json": components["schemas"]["TicketSlaOut"] | null;
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4988,6 +6658,24 @@ export interface operations {
                     "application/json": components["schemas"]["TicketDetail"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Forbidden */
             403: {
                 headers: {
@@ -5008,6 +6696,15 @@ export interface operations {
             };
             /** @description Conflict */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5055,6 +6752,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Not Found */
@@ -5106,6 +6821,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TicketDetail"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Not Found */
@@ -5160,6 +6893,33 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"][];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
             429: {
                 headers: {
@@ -5191,6 +6951,144 @@ export interface operations {
                     "application/json": components["schemas"]["MeOut"];
                 };
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_notification_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettingsOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_notifications_api_notification_settings_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettingsOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
             429: {
                 headers: {
@@ -5220,6 +7118,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiTokenOut"][];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
@@ -5255,6 +7171,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiTokenCreatedOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
             /** @description Unprocessable Entity */
@@ -5297,8 +7240,35 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

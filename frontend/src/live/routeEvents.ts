@@ -1,11 +1,12 @@
-import type { Attachment, Comment, Ticket } from '@/api/models'
-import { label } from '@/api/types'
+import type { Attachment, Comment, Notification, Ticket } from '@/api/models'
 import type { EventFrame } from './socket'
 import { useApprovalsStore } from '@/stores/approvals'
 import { useAttachmentsStore } from '@/stores/attachments'
 import { useAuthStore } from '@/stores/auth'
 import { useCommentsStore } from '@/stores/comments'
-import { usePeopleStore } from '@/stores/people'
+import { useNotificationsStore } from '@/stores/notifications'
+import { useNotificationPanel } from '@/composables/useNotificationPanel'
+import { router } from '@/router'
 import { useTicketsStore } from '@/stores/tickets'
 import { useToastStore } from '@/stores/toasts'
 
@@ -36,12 +37,14 @@ function ticketIdOf(frame: EventFrame): number | null {
 
 /**
  * Where each websocket event lands: stores (normalised by id, so the same event arriving on
- * several topics is harmless), a refetch of what is on screen when the payload is partial,
- * and one toast per change made by someone else.
+ * several topics is harmless) and a refetch of what is on screen when the payload is partial.
+ *
+ * Toasts are rare: the screens show ticket changes live and the bell lists what concerns me, so
+ * only a new notification about something the current screen doesn't show (another ticket than
+ * the one open, and the panel closed) gets a toast — at most three at once (stores/toasts.ts).
  */
 export function routeLiveEvents(live: LiveSource): void {
   const refetching = new Map<number, ReturnType<typeof setTimeout>>()
-  const toasted = new Map<string, number>()
 
   /** Coalesce bursts of events on one ticket into one refetch of the open detail. */
   let recalculated: ReturnType<typeof setTimeout> | undefined
@@ -68,30 +71,24 @@ export function routeLiveEvents(live: LiveSource): void {
     )
   }
 
-  /** The server sends an event once per topic; subscribers of several topics toast once. */
-  function toastOnce(frame: EventFrame, message: string): void {
-    const key = `${frame.event}:${JSON.stringify(frame.data)}`
-    const now = Date.now()
-    for (const [k, at] of toasted) if (now - at > 5000) toasted.delete(k)
-    if (toasted.has(key)) return
-    toasted.set(key, now)
-    useToastStore().push(message)
+  /** Is this ticket what the current screen shows? */
+  function onScreen(ticketId: number | null): boolean {
+    const route = router.currentRoute.value
+    return ticketId !== null && route.name === 'ticket' && Number(route.params.id) === ticketId
+  }
+
+  function notify(item: Notification): void {
+    if (!useNotificationsStore().receive(item)) return
+    if (useNotificationPanel().open.value || onScreen(item.ticket?.id ?? null)) return
+    useToastStore().push(item.message)
   }
 
   live.onEvent((frame) => {
     const auth = useAuthStore()
-    const people = usePeopleStore()
     const tickets = useTicketsStore()
     const meId = auth.user?.id ?? null
     const d = frame.data
-    const actorId = num(d.actor_id)
-    const byOther = actorId !== meId
-    const who = people.nameOf(actorId)
     const ticketId = ticketIdOf(frame)
-    const number =
-      (typeof obj(d.ticket)?.number === 'string' ? (obj(d.ticket)?.number as string) : null) ??
-      (ticketId !== null ? tickets.byId[ticketId]?.number : undefined) ??
-      'a ticket'
 
     switch (frame.event) {
       case 'ticket.created':
@@ -102,20 +99,6 @@ export function routeLiveEvents(live: LiveSource): void {
         if (!ticket || typeof ticket.id !== 'number') return
         tickets.receive(ticket, meId)
         refreshTicket(ticket.id)
-        if (!byOther) return
-        if (frame.event === 'ticket.created') {
-          toastOnce(frame, who ? `${who} raised ${ticket.number}` : `New ticket ${ticket.number}`)
-        } else if (frame.event === 'ticket.transitioned') {
-          // Approval outcomes get their own "approved/rejected" toast from approval.decided.
-          if (['approved', 'rejected'].includes(ticket.status)) return
-          const status = label(ticket.status).toLowerCase()
-          toastOnce(frame, who ? `${who} moved ${ticket.number} to ${status}` : `${ticket.number} is now ${status}`)
-        } else if (frame.event === 'ticket.assigned') {
-          const to = ticket.assignee ? (ticket.assignee.id === meId ? 'you' : ticket.assignee.name || ticket.assignee.email) : null
-          const n = ticket.number
-          if (who) toastOnce(frame, to ? `${who} assigned ${n} to ${to}` : `${who} unassigned ${n}`)
-          else toastOnce(frame, to ? `${n} was assigned to ${to}` : `${n} was unassigned`)
-        } else toastOnce(frame, who ? `${who} updated ${ticket.number}` : `${ticket.number} was updated`)
         return
       }
       case 'ticket.sla_changed':
@@ -134,7 +117,6 @@ export function routeLiveEvents(live: LiveSource): void {
         return
       case 'ticket.deleted':
         if (ticketId !== null) tickets.forget(ticketId)
-        if (byOther) toastOnce(frame, who ? `${who} deleted ${number}` : `${number} was deleted`)
         return
       case 'comment.created':
       case 'comment.updated':
@@ -143,10 +125,6 @@ export function routeLiveEvents(live: LiveSource): void {
         if (!comment || typeof comment.id !== 'number') return
         useCommentsStore().add(comment)
         refreshTicket(comment.ticket_id)
-        if (frame.event === 'comment.created' && byOther) {
-          const author = comment.author ? comment.author.name || comment.author.email : (who ?? 'Someone')
-          toastOnce(frame, `${author} ${comment.internal ? 'added an internal note to' : 'commented on'} ${number}`)
-        }
         return
       }
       case 'attachment.available':
@@ -157,9 +135,6 @@ export function routeLiveEvents(live: LiveSource): void {
         if (frame.event === 'attachment.available') store.receive(ticketId, attachment)
         else store.drop(ticketId, attachment.id)
         refreshTicket(ticketId)
-        if (byOther && frame.event === 'attachment.available') {
-          toastOnce(frame, who ? `${who} attached ${attachment.filename}` : `${attachment.filename} was attached to ${number}`)
-        }
         return
       }
       case 'approval.requested':
@@ -167,18 +142,17 @@ export function routeLiveEvents(live: LiveSource): void {
       case 'approval.cancelled': {
         void useApprovalsStore().fetchInbox()
         if (ticketId !== null) refreshTicket(ticketId)
-        if (frame.event === 'approval.requested') toastOnce(frame, `Your approval is requested on ${number}`)
-        else if (byOther && frame.event === 'approval.decided') {
-          const verb = obj(d.decision)?.decision === 'reject' ? 'rejected' : 'approved'
-          toastOnce(frame, who ? `${who} ${verb} ${number}` : `${number} was ${verb}`)
-        } else if (byOther) {
-          toastOnce(frame, who ? `${who} cancelled the approval of ${number}` : `The approval of ${number} was cancelled`)
-        }
         return
       }
-      case 'mention': {
-        const author = (obj(d.comment) as Comment | null)?.author
-        toastOnce(frame, `${who ?? (author ? author.name || author.email : 'Someone')} mentioned you on ${number}`)
+      case 'notification.created': {
+        const item = d as unknown as Notification
+        if (typeof item.id === 'number') notify(item)
+        return
+      }
+      case 'notification.read': {
+        const ids = Array.isArray(d.ids) ? d.ids.filter((id): id is number => typeof id === 'number') : []
+        const count = num(d.unread_count)
+        if (count !== null) useNotificationsStore().applyRead(ids, count)
         return
       }
       case 'access.changed':
@@ -194,5 +168,7 @@ export function routeLiveEvents(live: LiveSource): void {
     const tickets = useTicketsStore()
     if (tickets.list.loaded) void tickets.fetchList()
     void useApprovalsStore().fetchInbox()
+    // Notifications made while the socket was down: the first page and the count, afresh.
+    void useNotificationsStore().fetchFirst()
   })
 }

@@ -59,6 +59,13 @@ export const router = createRouter({
       meta: { title: 'Profile' },
     },
     {
+      path: '/unsubscribe/:token',
+      name: 'unsubscribe',
+      component: () => import('@/views/UnsubscribeView.vue'),
+      props: (route) => ({ token: String(route.params.token) }),
+      meta: { public: true, title: 'Email notifications' },
+    },
+    {
       path: '/:pathMatch(.*)*',
       name: 'not-found',
       component: () => import('@/views/NotFoundView.vue'),

@@ -10,6 +10,8 @@ export interface Toast {
 }
 
 let nextId = 1
+// Toasts are rare (live/routeEvents.ts): never more than this many at once.
+export const MAX_TOASTS = 3
 
 export const useToastStore = defineStore('toasts', () => {
   const toasts = ref<Toast[]>([])
@@ -20,7 +22,7 @@ export const useToastStore = defineStore('toasts', () => {
 
   function push(message: string, kind: ToastKind = 'info', timeoutMs = kind === 'error' ? 8000 : 5000): number {
     const id = nextId++
-    toasts.value = [...toasts.value.slice(-4), { id, kind, message }]
+    toasts.value = [...toasts.value.slice(-(MAX_TOASTS - 1)), { id, kind, message }]
     if (timeoutMs > 0) setTimeout(() => dismiss(id), timeoutMs)
     return id
   }

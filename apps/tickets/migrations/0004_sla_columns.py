@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("tickets", "0002_postgres_number_sequence_and_search"),
+        ("tickets", "0003_repair_out_of_range_datetimes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

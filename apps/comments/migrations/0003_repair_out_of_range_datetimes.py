@@ -1,0 +1,12 @@
+"""Datetimes stored on PostgreSQL outside the range Python can read back are moved to the nearest
+end of the supported range (apps.core.db); such values made every read of their row fail."""
+
+from django.db import migrations
+
+from apps.core.db import repair_datetime_columns
+
+
+class Migration(migrations.Migration):
+    dependencies = [("comments", "0002_erase_deleted_comment_text")]
+
+    operations = [migrations.RunPython(repair_datetime_columns("comments"), migrations.RunPython.noop)]
