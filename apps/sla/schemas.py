@@ -4,11 +4,12 @@ from typing import Annotated, Literal
 from ninja import Schema
 from pydantic import AfterValidator, Field
 
+from apps.core.fields import Id, Int, Text
 from apps.sla.calendars import known_timezones, parse_hours
 from apps.tickets.models import Status
 from apps.tickets.schemas import PriorityName, StatusName, TypeName
 
-Hours = dict[str, list[list[str]]]
+Hours = dict[str, list[list[Text]]]
 MAX_TARGET_MINUTES = 525_600  # a year of minutes: beyond that a target is a typo
 
 
@@ -30,7 +31,7 @@ def _pause_statuses(value: list[str] | None) -> list[str] | None:
     return value
 
 
-TimezoneName = Annotated[str, AfterValidator(_timezone)]
+TimezoneName = Annotated[Text, AfterValidator(_timezone)]
 WorkingHours = Annotated[Hours, AfterValidator(_hours)]
 PauseStatuses = Annotated[list[StatusName], AfterValidator(_pause_statuses)]
 
@@ -40,23 +41,23 @@ HOURS_DOC = 'Working intervals per weekday: {"mon": [["09:00", "17:00"]], ..., "
 class CalendarIn(Schema):
     model_config = {"extra": "forbid"}
 
-    name: str = Field(min_length=1, max_length=100)
+    name: Text = Field(min_length=1, max_length=100)
     timezone: TimezoneName = Field(max_length=64, description="IANA time zone, e.g. Europe/Berlin")
     hours: WorkingHours = Field(description=HOURS_DOC)
-    holidays: list[str] = Field(default_factory=list, max_length=1000, description="Extra closed dates, YYYY-MM-DD")
-    holiday_country: str | None = Field(None, max_length=2, description="Public holidays of this country (ISO code)")
-    holiday_subdivision: str | None = Field(None, max_length=10, description="…and of this subdivision (e.g. BY)")
+    holidays: list[Text] = Field(default_factory=list, max_length=1000, description="Extra closed dates, YYYY-MM-DD")
+    holiday_country: Text | None = Field(None, max_length=2, description="Public holidays of this country (ISO code)")
+    holiday_subdivision: Text | None = Field(None, max_length=10, description="…and of this subdivision (e.g. BY)")
 
 
 class CalendarUpdateIn(Schema):
     model_config = {"extra": "forbid"}
 
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: Text | None = Field(None, min_length=1, max_length=100)
     timezone: TimezoneName | None = Field(None, max_length=64)
     hours: WorkingHours | None = None
-    holidays: list[str] | None = Field(None, max_length=1000)
-    holiday_country: str | None = Field(None, max_length=2)
-    holiday_subdivision: str | None = Field(None, max_length=10)
+    holidays: list[Text] | None = Field(None, max_length=1000)
+    holiday_country: Text | None = Field(None, max_length=2)
+    holiday_subdivision: Text | None = Field(None, max_length=10)
 
 
 class CalendarOut(Schema):
@@ -82,31 +83,31 @@ class CalendarOut(Schema):
 class PolicyIn(Schema):
     model_config = {"extra": "forbid"}
 
-    name: str = Field(min_length=1, max_length=100)
-    order: int = Field(0, ge=-1_000_000, le=1_000_000, description="Lower first; the first matching policy applies")
+    name: Text = Field(min_length=1, max_length=100)
+    order: Int = Field(0, ge=-1_000_000, le=1_000_000, description="Lower first; the first matching policy applies")
     priority: PriorityName | None = Field(None, description="Match this priority only (null: any)")
     type: TypeName | None = Field(None, description="Match this type only (null: any)")
-    team_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Match this team only (null: any)")
-    calendar_id: int = Field(ge=1, le=2**63 - 1)
-    first_response_minutes: int = Field(ge=1, le=MAX_TARGET_MINUTES, description="Business minutes")
-    resolution_minutes: int = Field(ge=1, le=MAX_TARGET_MINUTES, description="Business minutes")
+    team_id: Id | None = Field(None, description="Match this team only (null: any)")
+    calendar_id: Id
+    first_response_minutes: Int = Field(ge=1, le=MAX_TARGET_MINUTES, description="Business minutes")
+    resolution_minutes: Int = Field(ge=1, le=MAX_TARGET_MINUTES, description="Business minutes")
     pause_statuses: PauseStatuses = Field(default_factory=lambda: ["on_hold", "pending_approval"], max_length=9)
-    warning_percent: int = Field(75, ge=1, le=99, description="Warn when this share of a target is used")
+    warning_percent: Int = Field(75, ge=1, le=99, description="Warn when this share of a target is used")
 
 
 class PolicyUpdateIn(Schema):
     model_config = {"extra": "forbid"}
 
-    name: str | None = Field(None, min_length=1, max_length=100)
-    order: int | None = Field(None, ge=-1_000_000, le=1_000_000)
+    name: Text | None = Field(None, min_length=1, max_length=100)
+    order: Int | None = Field(None, ge=-1_000_000, le=1_000_000)
     priority: PriorityName | None = None
     type: TypeName | None = None
-    team_id: int | None = Field(None, ge=1, le=2**63 - 1)
-    calendar_id: int | None = Field(None, ge=1, le=2**63 - 1)
-    first_response_minutes: int | None = Field(None, ge=1, le=MAX_TARGET_MINUTES)
-    resolution_minutes: int | None = Field(None, ge=1, le=MAX_TARGET_MINUTES)
+    team_id: Id | None = Field(None)
+    calendar_id: Id | None = None
+    first_response_minutes: Int | None = Field(None, ge=1, le=MAX_TARGET_MINUTES)
+    resolution_minutes: Int | None = Field(None, ge=1, le=MAX_TARGET_MINUTES)
     pause_statuses: PauseStatuses | None = Field(None, max_length=9)
-    warning_percent: int | None = Field(None, ge=1, le=99)
+    warning_percent: Int | None = Field(None, ge=1, le=99)
 
 
 class PolicyOut(Schema):
