@@ -19,6 +19,7 @@ from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error
 from apps.core.throttling import API_THROTTLES, document_throttling
 from apps.notifications.api import router as notifications_router
 from apps.reports.api import router as reports_router
+from apps.sla.api import router as sla_router
 from apps.tickets.api import router as tickets_router
 
 logger = logging.getLogger("apps.api")
@@ -101,6 +102,7 @@ for router in (
     comments_router,
     attachments_router,
     notifications_router,
+    sla_router,
 ):
     api.add_router("/", router)
 

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "apps.comments",
     "apps.attachments",
     "apps.notifications",
+    "apps.sla",
     "apps.reports",
 ]
 

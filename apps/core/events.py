@@ -57,6 +57,7 @@ class DomainEvent:
 
 EventSubscriber = Callable[[DomainEvent], None]
 _subscribers: list[EventSubscriber] = []
+_in_transaction: list[EventSubscriber] = []
 
 
 def subscribe(handler: EventSubscriber) -> EventSubscriber:
@@ -73,6 +74,20 @@ def subscribe(handler: EventSubscriber) -> EventSubscriber:
     return handler
 
 
+def subscribe_in_transaction(handler: EventSubscriber) -> EventSubscriber:
+    """Registers `handler` to run when a service emits an event, inside the service's transaction.
+
+    For durable follow-ups that must commit or roll back with the change itself — typically a job
+    row enqueued with the database task backend — so that a process dying between the commit and
+    the after-commit subscribers loses nothing (the job runs later and catches up). Keep it to such
+    writes: it runs on the request's path, and an exception it raises rolls the change back.
+    Register in `AppConfig.ready()`; returns the handler.
+    """
+    if handler not in _in_transaction:
+        _in_transaction.append(handler)
+    return handler
+
+
 def broadcast_on_commit(event: str, data: dict, *, topics: Iterable[str], audience: Audience | None = None) -> None:
     """Announce `event` to `topics` once the surrounding transaction commits (never if it rolls back).
 
@@ -83,7 +98,7 @@ def broadcast_on_commit(event: str, data: dict, *, topics: Iterable[str], audien
     topics = list(dict.fromkeys(topics))
     frames = {topic: encode_frame(topic, event, data) for topic in topics}
     audience_facts = asdict(audience) if audience else None
-    if not _subscribers:
+    if not _subscribers and not _in_transaction:
         transaction.on_commit(lambda: send_now(event, frames, audience_facts))
         return
     domain_event = DomainEvent(
@@ -92,6 +107,8 @@ def broadcast_on_commit(event: str, data: dict, *, topics: Iterable[str], audien
         topics=tuple(topics),
         audience=audience_facts,
     )
+    for handler in _in_transaction:
+        handler(domain_event)
 
     def deliver() -> None:
         send_now(event, frames, audience_facts)

@@ -20,7 +20,7 @@ from django.db.models import CharField, Func, QuerySet, Value
 
 from apps.accounts.models import USER_VALUE_FIELDS, User, display_name_of
 from apps.tickets.models import Priority, Ticket
-from apps.tickets.selectors import ORDER_BY, TicketFilters, ordered_tickets
+from apps.tickets.selectors import TicketFilters, ordered_tickets
 
 CHUNK_ROWS = 2000
 BOM = "\ufeff"
@@ -88,13 +88,14 @@ class WallClock(Func):
 def export_rows(*, user: User, filters: TicketFilters, tz: ZoneInfo) -> QuerySet:
     """The list's rows for `user` and `filters`, in the list's order, as value tuples: id, _VALUES,
     then the _DATETIMES (text in `tz` on PostgreSQL, datetimes elsewhere)."""
-    tickets, descending, _cursor_scope = ordered_tickets(user=user, filters=filters, vendor=connection.vendor)
+    ordered = ordered_tickets(user=user, filters=filters, vendor=connection.vendor)
+    tickets = ordered.queryset
     if connection.vendor == "postgresql":
         local = {f"{name}_local": WallClock(name, tz) for name in _DATETIMES}
         tickets, times = tickets.annotate(**local), list(local)
     else:
         times = list(_DATETIMES)
-    return tickets.order_by(*ORDER_BY[descending]).values_list("id", *_VALUES, *times)
+    return tickets.order_by(*ordered.order_by).values_list("id", *_VALUES, *times)
 
 
 def _cell_time(value: datetime | str | None, tz: ZoneInfo) -> str:

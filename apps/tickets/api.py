@@ -14,6 +14,7 @@ from apps.tickets.schemas import (
     AssignIn,
     Ordering,
     PriorityName,
+    SlaFilter,
     TicketCreateIn,
     TicketDetail,
     TicketEventPage,
@@ -46,7 +47,14 @@ class TicketFilterQuery(Schema):
     q: Text | None = Field(
         None, max_length=200, description="Full-text search in title and description, or a number like HD-42"
     )
-    ordering: Ordering | None = Field(None, description="Default: -created, or relevance when q is given")
+    sla: SlaFilter | None = Field(
+        None, description="breached: some SLA clock breached; at_risk: a running clock passed its warning threshold"
+    )
+    ordering: Ordering | None = Field(
+        None,
+        description="Default: -created (sla_due with sla=at_risk), or relevance when q is given. "
+        "sla_due: nearest SLA due time first",
+    )
 
     @field_validator("assignee")
     @classmethod

@@ -67,10 +67,23 @@ class Ticket(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # SLA columns for lists to filter and sort on without computing: written only by apps.sla's
+    # services (DESIGN: a higher app's data on a lower model), never by the ticket services.
+    # `sla`: the API's `sla` object as last computed; `sla_due`: the nearest due time of a running
+    # clock; `sla_warning_at`: the earliest warning time of a running clock that has not breached;
+    # `sla_breached`: some clock breached.
+    sla = models.JSONField(null=True, blank=True, editable=False)
+    sla_due = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_warning_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_breached = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [
+            # ordering=sla_due (keyset on sla_due, id), sla=at_risk, sla=breached (newest first).
+            models.Index(fields=["sla_due", "id"], name="ticket_sla_due"),
+            models.Index(fields=["sla_warning_at"], name="ticket_sla_warning", condition=Q(sla_breached=False)),
+            models.Index(fields=["-created_at", "-id"], name="ticket_sla_breached", condition=Q(sla_breached=True)),
             models.Index(fields=["team", "-created_at", "-id"], name="ticket_team_created"),
             models.Index(fields=["requester", "-created_at", "-id"], name="ticket_requester_created"),
             models.Index(fields=["assignee", "-created_at", "-id"], name="ticket_assignee_created"),

@@ -13,7 +13,10 @@ from apps.tickets.models import Priority, Status, TicketType
 PriorityName = Literal["low", "normal", "high", "urgent"]
 StatusName = Literal[tuple(Status.values)]  # type: ignore[valid-type]
 TypeName = Literal[tuple(TicketType.values)]  # type: ignore[valid-type]
-Ordering = Literal["created", "-created", "updated", "-updated", "priority", "-priority", "due", "-due"]
+Ordering = Literal[
+    "created", "-created", "updated", "-updated", "priority", "-priority", "due", "-due", "sla_due", "-sla_due"
+]
+SlaFilter = Literal["breached", "at_risk"]
 
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,49}$")
 # What a client may send: a tag in any letter case, with surrounding blanks (both are normalised away).
@@ -34,6 +37,23 @@ def clean_tags(tags: list[str]) -> list[str]:
 TagIn = Annotated[str, Strict(), Field(pattern=TAG_INPUT_PATTERN)]  # the pattern excludes NUL
 
 
+class SlaClockOut(ReadSchema):
+    """One SLA clock as apps.sla stores it on the ticket (`Ticket.sla`, written only by apps.sla)."""
+
+    due_at: datetime | None = Field(description="When the target is due (running, met or breached clocks)")
+    state: Literal["running", "paused", "met", "breached"]
+    breached_at: datetime | None
+    warning_at: datetime | None = Field(None, description="When the warning threshold is (was) reached")
+    stopped_at: datetime | None = Field(None, description="When the clock stopped (first response given, resolved)")
+    remaining_minutes: float | None = Field(None, description="While paused: business minutes left")
+
+
+class SlaOut(ReadSchema):
+    policy: str
+    first_response: SlaClockOut | None
+    resolution: SlaClockOut | None
+
+
 class TicketListItem(ReadSchema):
     id: int
     number: str = Field(validation_alias="key", description="Human key, e.g. HD-42")
@@ -49,6 +69,7 @@ class TicketListItem(ReadSchema):
     created_at: datetime
     updated_at: datetime
     version: int
+    sla: SlaOut | None = Field(description="SLA clocks of the policy that applies, or null (docs/sla.md)")
 
     @field_validator("tags", mode="before")
     @classmethod

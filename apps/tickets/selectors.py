@@ -3,14 +3,16 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from django.db.models import BooleanField, Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from apps.accounts.models import USER_VALUE_FIELDS, User, display_name_of
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, ValidationFailed
 from apps.core.fields import DATETIME_MAX
-from apps.core.pagination import Keyset, keyset_page
+from apps.core.pagination import INVALID_CURSOR, Keyset, decode_cursor, encode_cursor, keyset_page
 from apps.tickets.models import Priority, Ticket, TicketEvent
 from apps.tickets.permissions import visible_tickets_q
 
@@ -28,6 +30,7 @@ ORDERINGS = {
     "updated": "updated_at",
     "priority": "priority",
     "due": "due_sort",
+    "sla_due": "sla_due",
 }
 
 
@@ -43,7 +46,35 @@ class TicketFilters:
     created_after: datetime | None = None
     created_before: datetime | None = None
     q: str | None = None
+    sla: str | None = None  # "breached" or "at_risk"
     ordering: str | None = None
+
+
+def _after(key, last_id: int, descending: bool) -> Q:
+    """Rows after the cursor's (key, id) when null keys follow all others (ordering=sla_due)."""
+    if key is None:
+        return Q(sort_key__isnull=True, id__lt=last_id) if descending else Q(sort_key__isnull=True, id__gt=last_id)
+    if descending:
+        after = Q(sort_key__lt=key) | Q(sort_key=key, id__lt=last_id)
+    else:
+        after = Q(sort_key__gt=key) | Q(sort_key=key, id__gt=last_id)
+    return after | Q(sort_key__isnull=True)
+
+
+def _nulls_last_page(ordered: "OrderedTickets", *, cursor: str | None, limit: int):
+    """keyset_page for a key that may be null (no running SLA clock): nulls last either way, so the
+    ascending order is the one index `ticket_sla_due` serves. Same signed, scoped cursors."""
+    tickets = ordered.queryset
+    if cursor:
+        key, last_id = decode_cursor(cursor, scope=ordered.scope, length=2)
+        if not isinstance(last_id, int):
+            raise ValidationFailed({"cursor": INVALID_CURSOR})
+        tickets = tickets.filter(_after(key, last_id, ordered.descending))
+    rows = list(tickets.order_by(*ordered.order_by).values(*LIST_COLUMNS)[: limit + 1])
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    return rows, encode_cursor([rows[-1]["sort_key"], rows[-1]["id"]], scope=ordered.scope)
 
 
 def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
@@ -73,6 +104,11 @@ def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
         tickets = tickets.filter(created_at__gte=filters.created_after)
     if filters.created_before is not None:
         tickets = tickets.filter(created_at__lt=filters.created_before)
+    if filters.sla == "breached":
+        tickets = tickets.filter(sla_breached=True)
+    elif filters.sla == "at_risk":
+        # apps.sla keeps `sla_warning_at` = the earliest warning time of a running, unbreached clock.
+        tickets = tickets.filter(sla_warning_at__lte=timezone.now(), sla_breached=False)
     return tickets
 
 
@@ -108,10 +144,10 @@ def _with_search(tickets: QuerySet[Ticket], q: str, vendor: str) -> QuerySet[Tic
     )
 
 
-def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> tuple[QuerySet[Ticket], bool, str]:
+def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> "OrderedTickets":
     """The list's rows before paging: visible to `user`, filtered, searched, with `sort_key` annotated.
 
-    Returns (queryset, descending, cursor scope); the order is (sort_key, id) — `ORDER_BY[descending]`.
+    Returns the queryset with its order (`.order_by`: sort_key then id) and cursor scope.
     The list pages it with a keyset cursor bound to the ordering (relevance when `q` is given without
     `ordering`); the CSV export (apps.reports) streams it whole — one place for the filters and the
     ordering of both.
@@ -119,10 +155,15 @@ def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> tuple
     tickets = _filtered(user, filters)
     ordering = filters.ordering
     q = (filters.q or "").strip()
+    if filters.sla == "at_risk" and not ordering and not q:
+        # An at-risk queue is worked nearest deadline first; it is also the order an index serves
+        # (at-risk tickets are the old ones: newest-first would scan past every younger ticket).
+        ordering = "sla_due"
     if q and not ordering:
         tickets = _with_search(tickets, q, vendor)
         descending = True
         scope = "tickets:relevance"
+        nulls_last = False
     else:
         if q:
             tickets = _with_search(tickets, q, vendor)
@@ -139,11 +180,26 @@ def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> tuple
         else:
             tickets = tickets.annotate(sort_key=F(field))
         scope = f"tickets:{ordering}"
-    return tickets, descending, scope
+        # No running SLA clock: no key. Such tickets follow all others in either direction.
+        nulls_last = field == "sla_due"
+    return OrderedTickets(tickets, descending, scope, nulls_last)
 
 
-# Ties on the sort key are broken by id, so the order is total and a cursor is exact.
-ORDER_BY = {True: ("-sort_key", "-id"), False: ("sort_key", "id")}
+class OrderedTickets(NamedTuple):
+    """The list's rows before paging (`sort_key` annotated) and how they are ordered."""
+
+    queryset: QuerySet[Ticket]
+    descending: bool
+    scope: str  # what the list's cursors are bound to
+    nulls_last: bool  # the key may be null (ordering=sla_due)
+
+    @property
+    def order_by(self) -> tuple:
+        """(sort_key, id), ties broken by id so the order is total and a cursor is exact."""
+        if self.nulls_last:
+            key = F("sort_key").desc(nulls_last=True) if self.descending else F("sort_key").asc(nulls_last=True)
+            return (key, "-id" if self.descending else "id")
+        return ("-sort_key", "-id") if self.descending else ("sort_key", "id")
 
 
 def ticket_list(
@@ -151,9 +207,14 @@ def ticket_list(
 ) -> tuple[list[Ticket], str | None]:
     """A page of list rows and the next page's cursor. The cursor is bound to the ordering (relevance
     when `q` is given without `ordering`), so one made for another ordering is a 422 on `cursor`."""
-    tickets, descending, scope = ordered_tickets(user=user, filters=filters, vendor=vendor)
-    keyset = Keyset(fields=("sort_key", "id"), descending=descending)
-    rows, next_cursor = keyset_page(tickets.values(*LIST_COLUMNS), keyset, scope=scope, cursor=cursor, limit=limit)
+    ordered = ordered_tickets(user=user, filters=filters, vendor=vendor)
+    if ordered.nulls_last:
+        rows, next_cursor = _nulls_last_page(ordered, cursor=cursor, limit=limit)
+        return _list_items(rows), next_cursor
+    keyset = Keyset(fields=("sort_key", "id"), descending=ordered.descending)
+    rows, next_cursor = keyset_page(
+        ordered.queryset.values(*LIST_COLUMNS), keyset, scope=ordered.scope, cursor=cursor, limit=limit
+    )
     return _list_items(rows), next_cursor
 
 
@@ -171,6 +232,7 @@ LIST_COLUMNS = (
     "created_at",
     "updated_at",
     "version",
+    "sla",
     "sort_key",
     "team_id",
     "team__name",
@@ -200,7 +262,7 @@ def _list_items(rows: list[dict]) -> list[dict]:
         {
             **{
                 key: row[key]
-                for key in ("id", "title", "status", "type", "due_at", "created_at", "updated_at", "version")
+                for key in ("id", "title", "status", "type", "due_at", "created_at", "updated_at", "version", "sla")
             },
             "key": f"HD-{row['number']}",
             "priority_name": Priority(row["priority"]).label,

@@ -38,6 +38,25 @@ def ticket_log(
     )
 
 
+def ticket_log_many(*, entries: list[dict]) -> None:
+    """`ticket_log` for many rows in one insert (batch writers above tickets, e.g. SLA recalculation):
+    each entry holds `ticket_log`'s keyword arguments."""
+    TicketEvent.objects.bulk_create(
+        [
+            TicketEvent(
+                ticket=entry["ticket"],
+                actor=entry.get("actor"),
+                kind=entry["kind"],
+                old=entry.get("old"),
+                new=entry.get("new"),
+                note=entry.get("note", ""),
+                internal=entry.get("internal", False),
+            )
+            for entry in entries
+        ]
+    )
+
+
 def _team_or_error(team_id: int | None) -> Team | None:
     if team_id is None:
         return None

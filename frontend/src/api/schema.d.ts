@@ -503,6 +503,101 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/sla/calendars": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Calendar List
+         * @description Business calendars, by name (admins only).
+         */
+        get: operations["apps_sla_api_calendar_list"];
+        put?: never;
+        /**
+         * Calendar Create
+         * @description A calendar with no working time at all is refused (422 on `hours`).
+         */
+        post: operations["apps_sla_api_calendar_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/calendars/{calendar_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Calendar Get */
+        get: operations["apps_sla_api_calendar_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Calendar Delete
+         * @description 409 `calendar_in_use` while a policy or an open clock uses it.
+         */
+        delete: operations["apps_sla_api_calendar_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Calendar Update
+         * @description Changing working time or holidays recomputes the open clocks on this calendar in the background.
+         */
+        patch: operations["apps_sla_api_calendar_update"];
+        trace?: never;
+    };
+    "/api/v1/sla/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Policy List
+         * @description SLA policies in the order they are matched (admins only).
+         */
+        get: operations["apps_sla_api_policy_list"];
+        put?: never;
+        /** Policy Create */
+        post: operations["apps_sla_api_policy_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sla/policies/{policy_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Policy Get */
+        get: operations["apps_sla_api_policy_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Policy Delete
+         * @description Running clocks keep their targets.
+         */
+        delete: operations["apps_sla_api_policy_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Policy Update
+         * @description Running clocks keep the targets they started with; the change applies to tickets matched from now on.
+         */
+        patch: operations["apps_sla_api_policy_update"];
+        trace?: never;
+    };
     "/api/v1/teams": {
         parameters: {
             query?: never;
@@ -692,6 +787,26 @@ export interface paths {
          * @description The activity log, oldest first. Entries about internal notes are shown to staff only.
          */
         get: operations["apps_tickets_api_ticket_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/sla": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ticket Sla
+         * @description Both clocks of the ticket with their history; null when no policy applies.
+         */
+        get: operations["apps_sla_api_ticket_sla"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1136,6 +1251,89 @@ export interface components {
             /** @description null: the triage queue (no team) */
             team: components["schemas"]["TeamRef"] | null;
         };
+        /** CalendarIn */
+        CalendarIn: {
+            /**
+             * Holiday Country
+             * @description Public holidays of this country (ISO code)
+             */
+            holiday_country?: string | null;
+            /**
+             * Holiday Subdivision
+             * @description …and of this subdivision (e.g. BY)
+             */
+            holiday_subdivision?: string | null;
+            /**
+             * Holidays
+             * @description Extra closed dates, YYYY-MM-DD
+             */
+            holidays?: string[];
+            /**
+             * Hours
+             * @description Working intervals per weekday: {"mon": [["09:00", "17:00"]], ..., "sun": []}; "24:00" ends a day.
+             */
+            hours: {
+                [key: string]: string[][];
+            };
+            /** Name */
+            name: string;
+            /**
+             * Timezone
+             * @description IANA time zone, e.g. Europe/Berlin
+             */
+            timezone: string;
+        };
+        /** CalendarList */
+        CalendarList: {
+            /** Items */
+            items: components["schemas"]["CalendarOut"][];
+        };
+        /** CalendarOut */
+        CalendarOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Holiday Country */
+            holiday_country: string | null;
+            /** Holiday Subdivision */
+            holiday_subdivision: string | null;
+            /** Holidays */
+            holidays: string[];
+            /** Hours */
+            hours: {
+                [key: string]: string[][];
+            };
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Timezone */
+            timezone: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** CalendarUpdateIn */
+        CalendarUpdateIn: {
+            /** Holiday Country */
+            holiday_country?: string | null;
+            /** Holiday Subdivision */
+            holiday_subdivision?: string | null;
+            /** Holidays */
+            holidays?: string[] | null;
+            /** Hours */
+            hours?: {
+                [key: string]: string[][];
+            } | null;
+            /** Name */
+            name?: string | null;
+            /** Timezone */
+            timezone?: string | null;
+        };
         /** Channels */
         Channels: {
             /** Email */
@@ -1149,6 +1347,56 @@ export interface components {
             email?: boolean | null;
             /** In App */
             in_app?: boolean | null;
+        };
+        /** ClockDetailOut */
+        ClockDetailOut: {
+            /** Breached At */
+            breached_at: string | null;
+            /** Due At */
+            due_at: string | null;
+            /** History */
+            history: components["schemas"]["ClockEventOut"][];
+            /** Kind */
+            kind: string;
+            /**
+             * Remaining Minutes
+             * @description While paused: business minutes left
+             */
+            remaining_minutes?: number | null;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "running" | "paused" | "met" | "breached";
+            /**
+             * Stopped At
+             * @description When the clock stopped (met or late)
+             */
+            stopped_at?: string | null;
+            /** Target Minutes */
+            target_minutes: number;
+            /**
+             * Warning At
+             * @description When the warning threshold is (was) reached
+             */
+            warning_at?: string | null;
+        };
+        /** ClockEventOut */
+        ClockEventOut: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Due At */
+            due_at: string | null;
+            /** Kind */
+            kind: string;
         };
         /** CommentCreateIn */
         CommentCreateIn: {
@@ -1643,6 +1891,115 @@ export interface components {
             /** Tz */
             tz: string;
         };
+        /** PolicyIn */
+        PolicyIn: {
+            /** Calendar Id */
+            calendar_id: number;
+            /**
+             * First Response Minutes
+             * @description Business minutes
+             */
+            first_response_minutes: number;
+            /** Name */
+            name: string;
+            /**
+             * Order
+             * @description Lower first; the first matching policy applies
+             * @default 0
+             */
+            order: number;
+            /** Pause Statuses */
+            pause_statuses?: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed")[];
+            /**
+             * Priority
+             * @description Match this priority only (null: any)
+             */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Resolution Minutes
+             * @description Business minutes
+             */
+            resolution_minutes: number;
+            /**
+             * Team Id
+             * @description Match this team only (null: any)
+             */
+            team_id?: number | null;
+            /**
+             * Type
+             * @description Match this type only (null: any)
+             */
+            type?: ("incident" | "service_request" | "change" | "question") | null;
+            /**
+             * Warning Percent
+             * @description Warn when this share of a target is used
+             * @default 75
+             */
+            warning_percent: number;
+        };
+        /** PolicyList */
+        PolicyList: {
+            /** Items */
+            items: components["schemas"]["PolicyOut"][];
+        };
+        /** PolicyOut */
+        PolicyOut: {
+            /** Calendar Id */
+            calendar_id: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** First Response Minutes */
+            first_response_minutes: number;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Order */
+            order: number;
+            /** Pause Statuses */
+            pause_statuses: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed")[];
+            /** Priority */
+            priority: ("low" | "normal" | "high" | "urgent") | null;
+            /** Resolution Minutes */
+            resolution_minutes: number;
+            /** Team Id */
+            team_id: number | null;
+            /** Type */
+            type: ("incident" | "service_request" | "change" | "question") | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Warning Percent */
+            warning_percent: number;
+        };
+        /** PolicyUpdateIn */
+        PolicyUpdateIn: {
+            /** Calendar Id */
+            calendar_id?: number | null;
+            /** First Response Minutes */
+            first_response_minutes?: number | null;
+            /** Name */
+            name?: string | null;
+            /** Order */
+            order?: number | null;
+            /** Pause Statuses */
+            pause_statuses?: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed")[] | null;
+            /** Priority */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /** Resolution Minutes */
+            resolution_minutes?: number | null;
+            /** Team Id */
+            team_id?: number | null;
+            /** Type */
+            type?: ("incident" | "service_request" | "change" | "question") | null;
+            /** Warning Percent */
+            warning_percent?: number | null;
+        };
         /** ReopenOut */
         ReopenOut: {
             /** Rate Percent */
@@ -1657,6 +2014,46 @@ export interface components {
              * @description Tickets moved to resolved/closed in the period
              */
             resolved: number;
+        };
+        /**
+         * SlaClockOut
+         * @description One SLA clock as apps.sla stores it on the ticket (`Ticket.sla`, written only by apps.sla).
+         */
+        SlaClockOut: {
+            /** Breached At */
+            breached_at: string | null;
+            /**
+             * Due At
+             * @description When the target is due (running, met or breached clocks)
+             */
+            due_at: string | null;
+            /**
+             * Remaining Minutes
+             * @description While paused: business minutes left
+             */
+            remaining_minutes?: number | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "running" | "paused" | "met" | "breached";
+            /**
+             * Stopped At
+             * @description When the clock stopped (first response given, resolved)
+             */
+            stopped_at?: string | null;
+            /**
+             * Warning At
+             * @description When the warning threshold is (was) reached
+             */
+            warning_at?: string | null;
+        };
+        /** SlaOut */
+        SlaOut: {
+            first_response: components["schemas"]["SlaClockOut"] | null;
+            /** Policy */
+            policy: string;
+            resolution: components["schemas"]["SlaClockOut"] | null;
         };
         /**
          * StepIn
@@ -1810,6 +2207,8 @@ export interface components {
             requester: components["schemas"]["UserOut"];
             /** Resolved At */
             resolved_at: string | null;
+            /** @description SLA clocks of the policy that applies, or null (docs/sla.md) */
+            sla: components["schemas"]["SlaOut"] | null;
             /**
              * Status
              * @enum {string}
@@ -1878,9 +2277,9 @@ export interface components {
             created_before?: string | null;
             /**
              * Ordering
-             * @description Default: -created, or relevance when q is given
+             * @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first
              */
-            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due") | null;
+            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
             /** Priority */
             priority?: ("low" | "normal" | "high" | "urgent") | null;
             /**
@@ -1890,6 +2289,11 @@ export interface components {
             q?: string | null;
             /** Requester */
             requester?: number | null;
+            /**
+             * Sla
+             * @description breached: some SLA clock breached; at_risk: a running clock passed its warning threshold
+             */
+            sla?: ("breached" | "at_risk") | null;
             /**
              * Status
              * @description One or more statuses (repeat the parameter or comma-separate)
@@ -1931,6 +2335,8 @@ export interface components {
              */
             priority: "low" | "normal" | "high" | "urgent";
             requester: components["schemas"]["UserOut"];
+            /** @description SLA clocks of the policy that applies, or null (docs/sla.md) */
+            sla: components["schemas"]["SlaOut"] | null;
             /**
              * Status
              * @enum {string}
@@ -1974,9 +2380,9 @@ export interface components {
             limit: number;
             /**
              * Ordering
-             * @description Default: -created, or relevance when q is given
+             * @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first
              */
-            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due") | null;
+            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
             /** Priority */
             priority?: ("low" | "normal" | "high" | "urgent") | null;
             /**
@@ -1986,6 +2392,11 @@ export interface components {
             q?: string | null;
             /** Requester */
             requester?: number | null;
+            /**
+             * Sla
+             * @description breached: some SLA clock breached; at_risk: a running clock passed its warning threshold
+             */
+            sla?: ("breached" | "at_risk") | null;
             /**
              * Status
              * @description One or more statuses (repeat the parameter or comma-separate)
@@ -2004,6 +2415,17 @@ export interface components {
             items: components["schemas"]["TicketListItem"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /** TicketSlaOut */
+        TicketSlaOut: {
+            /** Calendar */
+            calendar: string;
+            /** Clocks */
+            clocks: components["schemas"]["ClockDetailOut"][];
+            /** Policy */
+            policy: string;
+            /** Timezone */
+            timezone: string;
         };
         /**
          * TicketUpdateIn
@@ -4504,6 +4926,844 @@ export interface operations {
             };
         };
     };
+    apps_sla_api_calendar_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarList"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_sla_api_calendar_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_sla_api_calendar_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_sla_api_calendar_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_sla_api_calendar_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                calendar_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CalendarUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CalendarOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_sla_api_policy_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyList"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_sla_api_policy_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_sla_api_policy_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_sla_api_policy_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_sla_api_policy_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                policy_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     apps_accounts_api_teams: {
         parameters: {
             query?: never;
@@ -4562,12 +5822,14 @@ export interface operations {
                 created_before?: string | null;
                 cursor?: string | null;
                 limit?: number;
-                /** @description Default: -created, or relevance when q is given */
-                ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due") | null;
+                /** @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first */
+                ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
                 priority?: ("low" | "normal" | "high" | "urgent") | null;
                 /** @description Full-text search in title and description, or a number like HD-42 */
                 q?: string | null;
                 requester?: number | null;
+                /** @description breached: some SLA clock breached; at_risk: a running clock passed its warning threshold */
+                sla?: ("breached" | "at_risk") | null;
                 /** @description One or more statuses (repeat the parameter or comma-separate) */
                 status?: string[] | null;
                 tag?: string | null;
@@ -5645,6 +6907,75 @@ export interface operations {
             };
         };
     };
+    apps_sla_api_ticket_sla: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketSlaOut"] | null;
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     apps_tickets_api_ticket_transition: {
         parameters: {
             query?: never;
@@ -5890,12 +7221,14 @@ export interface operations {
                 assignee?: string | null;
                 created_after?: string | null;
                 created_before?: string | null;
-                /** @description Default: -created, or relevance when q is given */
-                ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due") | null;
+                /** @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first */
+                ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
                 priority?: ("low" | "normal" | "high" | "urgent") | null;
                 /** @description Full-text search in title and description, or a number like HD-42 */
                 q?: string | null;
                 requester?: number | null;
+                /** @description breached: some SLA clock breached; at_risk: a running clock passed its warning threshold */
+                sla?: ("breached" | "at_risk") | null;
                 /** @description One or more statuses (repeat the parameter or comma-separate) */
                 status?: string[] | null;
                 tag?: string | null;

@@ -12,6 +12,26 @@ function text(value: unknown): string {
   return typeof value === 'string' ? label(value).toLowerCase() : String(value)
 }
 
+const SLA_VERBS: Record<string, string> = {
+  started: 'started',
+  paused: 'paused',
+  resumed: 'resumed',
+  reopened: 'resumed on reopen',
+  met: 'met its target',
+  stopped: 'stopped after its due time',
+  retargeted: 're-targeted',
+  recalculated: 'recalculated',
+  warning: 'is at risk',
+  breached: 'breached',
+  removed: 'removed (no policy matches)',
+}
+
+function describeSla(change: string, detail: Payload): string {
+  const clock = detail.clock === 'first_response' ? 'first response' : 'resolution'
+  const policy = detail.policy ? ` (${String(detail.policy)})` : ''
+  return `SLA ${clock} clock${policy} ${SLA_VERBS[change] ?? change}`
+}
+
 /** One readable sentence (after the actor's name) for an activity-log entry. */
 export function describeEvent(e: TicketEvent): string {
   const oldV = obj(e.old)
@@ -50,6 +70,18 @@ export function describeEvent(e: TicketEvent): string {
     }
     case 'approval_cancelled':
       return 'cancelled the approval'
+    case 'sla_started':
+    case 'sla_paused':
+    case 'sla_resumed':
+    case 'sla_reopened':
+    case 'sla_met':
+    case 'sla_stopped':
+    case 'sla_retargeted':
+    case 'sla_recalculated':
+    case 'sla_warning':
+    case 'sla_breached':
+    case 'sla_removed':
+      return describeSla(e.kind.slice(4), newV)
     default:
       return label(e.kind).toLowerCase()
   }

@@ -47,6 +47,16 @@ export function routeLiveEvents(live: LiveSource): void {
   const refetching = new Map<number, ReturnType<typeof setTimeout>>()
 
   /** Coalesce bursts of events on one ticket into one refetch of the open detail. */
+  let recalculated: ReturnType<typeof setTimeout> | undefined
+  function reloadAfterRecalculation(): void {
+    clearTimeout(recalculated)
+    recalculated = setTimeout(() => {
+      const tickets = useTicketsStore()
+      if (tickets.list.loaded) void tickets.fetchList().catch(() => undefined)
+      for (const id of Object.keys(tickets.details)) refreshTicket(Number(id))
+    }, 1000)
+  }
+
   function refreshTicket(id: number): void {
     const tickets = useTicketsStore()
     if (!tickets.details[id]) return
@@ -91,6 +101,20 @@ export function routeLiveEvents(live: LiveSource): void {
         refreshTicket(ticket.id)
         return
       }
+      case 'ticket.sla_changed':
+      case 'ticket.sla_warning':
+      case 'ticket.sla_breached': {
+        // Clock changes (the server's or the deadline jobs'): the row's badge and the ticket's clocks.
+        const ticket = obj(d.ticket) as Ticket | null
+        if (!ticket || typeof ticket.id !== 'number') return
+        tickets.receive(ticket, meId)
+        refreshTicket(ticket.id)
+        return
+      }
+      case 'sla.recalculated':
+        // A calendar change moved many tickets' clocks at once: reload what is on screen.
+        reloadAfterRecalculation()
+        return
       case 'ticket.deleted':
         if (ticketId !== null) tickets.forget(ticketId)
         return

@@ -13,10 +13,12 @@ export interface TicketFilters {
   q: string
   /** '' lets the server choose: newest first, or best match when searching */
   ordering: TicketOrdering | ''
+  /** '' (any), 'at_risk' or 'breached' */
+  sla: '' | 'at_risk' | 'breached'
 }
 
 export function emptyFilters(): TicketFilters {
-  return { status: [], priority: '', assignee: '', team: '', q: '', ordering: '' }
+  return { status: [], priority: '', assignee: '', team: '', q: '', ordering: '', sla: '' }
 }
 
 const PAGE_SIZE = 25
@@ -29,10 +31,19 @@ export function matchesFilters(ticket: Ticket, filters: TicketFilters, meId: num
   if (filters.team && String(ticket.team?.id ?? '') !== filters.team) return false
   if (filters.assignee === 'me' && (meId === null || ticket.assignee?.id !== meId)) return false
   if (filters.assignee === 'none' && ticket.assignee) return false
+  if (filters.sla && !slaMatches(ticket, filters.sla, Date.now())) return false
   if (filters.assignee && !['me', 'none'].includes(filters.assignee) && String(ticket.assignee?.id) !== filters.assignee) {
     return false
   }
   return true
+}
+
+/** The server's `sla=` filter read on one ticket (at risk: a running clock past its warning time). */
+function slaMatches(ticket: Ticket, filter: 'at_risk' | 'breached', now: number): boolean {
+  const clocks = [ticket.sla?.first_response, ticket.sla?.resolution].filter((c) => !!c)
+  const breached = clocks.some((c) => c.state === 'breached')
+  if (filter === 'breached') return breached
+  return !breached && clocks.some((c) => c.state === 'running' && !!c.warning_at && new Date(c.warning_at).getTime() <= now)
 }
 
 /** The list's filters as query parameters (the list and its CSV export take the same ones). */
@@ -44,6 +55,7 @@ export function filterQuery(filters: TicketFilters): Omit<TicketListQuery, 'curs
     ...(filters.team ? { team: Number(filters.team) } : {}),
     ...(filters.q.trim() ? { q: filters.q.trim() } : {}),
     ...(filters.ordering ? { ordering: filters.ordering } : {}),
+    ...(filters.sla ? { sla: filters.sla } : {}),
   }
 }
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("tickets", "0003_repair_out_of_range_datetimes"),
+        ("tickets", "0004_sla_columns"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
