@@ -73,7 +73,8 @@ WITH base AS (
   FROM decided d
 )
 INSERT INTO tickets_ticket (number, title, description, status, priority, type, requester_id, assignee_id,
-                            team_id, due_at, created_at, updated_at, resolved_at, closed_at, version)
+                            team_id, due_at, created_at, updated_at, resolved_at, closed_at, version,
+                            sla_breached)
 SELECT %(first_number)s + g,
        'Seeded ticket ' || g || ' about ' || (%(tags)s::text[])[1 + (g %% 20)],
        'Seeded for the benchmark.',
@@ -84,7 +85,8 @@ SELECT %(first_number)s + g,
        CASE WHEN team_slot = 0 OR r_assign < 0.2 THEN NULL
             ELSE (%(agents)s::bigint[])[(team_slot - 1) * %(per_team)s + 1 + (g %% %(per_team)s)] END,
        CASE WHEN team_slot = 0 THEN NULL ELSE (%(teams)s::bigint[])[team_slot] END,
-       NULL::timestamptz, created_at, COALESCE(closed_at, resolved_at, created_at), resolved_at, closed_at, 1
+       NULL::timestamptz, created_at, COALESCE(closed_at, resolved_at, created_at), resolved_at, closed_at, 1,
+       false
 FROM final
 """
 
