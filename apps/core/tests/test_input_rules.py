@@ -264,6 +264,8 @@ def lists(caller, django_capture_on_commit_callbacks):
         for ticket_id in tickets:
             assigned = colleague.post(f"tickets/{ticket_id}/assign", {"assignee_id": caller.user.pk})
             assert assigned.status_code == 200, assigned.content
+    for name in ("Printer reply", "Printer restart"):
+        assert caller.post("macros", {"name": name, "body": "Try again"}).status_code == 201
     return tickets
 
 
@@ -277,6 +279,8 @@ def _genuine_cursors(client: ApiClient, tickets: list[int]) -> dict[str, str]:
     sources["approvals"] = ("approvals", {})
     sources["notifications"] = ("notifications", {})
     sources["unread notifications"] = ("notifications", {"unread": "true"})
+    sources["macros"] = ("macros", {})
+    sources["macros q"] = ("macros", {"q": "printer"})
     cursors = {}
     for label, (path, params) in sources.items():
         page = client.get(path, {**params, "limit": 1})
@@ -336,6 +340,8 @@ def _is_own(op: Operation, label: str, ticket_id: int) -> bool:
         return label == "approvals"
     if op.label == "GET /api/v1/notifications":
         return label == "notifications"
+    if op.label == "GET /api/v1/macros":
+        return label == "macros"
     raise AssertionError(f"{op.label} pages with a cursor: add it to the cross-list table here")
 
 
