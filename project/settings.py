@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.sla",
     "apps.reports",
+    "apps.live",
 ]
 
 MIDDLEWARE = [
