@@ -26,6 +26,19 @@ def me(request: HttpRequest):
         "role": user.role,
         "teams": list(user.teams.all()),
         "is_staff": user.is_staff,
+        "permissions": me_permissions(user),
+    }
+
+
+def me_permissions(user) -> dict:
+    """MePermissions from the checks the endpoints run (tickets, reports build on accounts: imported here)."""
+    from apps.reports.permissions import may_view_reports
+    from apps.tickets.permissions import creatable_fields
+
+    return {
+        "create_ticket_fields": creatable_fields(user),
+        "view_reports": may_view_reports(user),
+        "admin_site": user.is_active and user.is_staff,
     }
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.attachments.models import Attachment, AttachmentStatus
-from apps.attachments.permissions import access_attachment
+from apps.attachments.permissions import access_attachment, require_may_delete_attachment
 from apps.attachments.storage import get_storage
 from apps.attachments.storage.base import AbsoluteUrl, FileToStore, UploadTarget
 from apps.attachments.verification import Rejection, normalise_content_type, verify_upload
@@ -194,8 +194,7 @@ def attachment_delete(*, actor: User, attachment_id: int) -> None:
     """By the uploader or an admin; the stored object is removed once the deletion is committed."""
     access_attachment(actor, attachment_id)
     attachment = Attachment.objects.select_for_update().get(pk=attachment_id)
-    if attachment.uploaded_by_id != actor.pk and not actor.is_admin:
-        raise PermissionDenied("Only the uploader or an admin can delete a file.", code="not_uploader")
+    require_may_delete_attachment(actor, attachment)
     _delete(actor, attachment)
 
 
