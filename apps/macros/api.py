@@ -91,6 +91,6 @@ def macro_apply(request: HttpRequest, ticket_id: ParamId, macro_id: ParamId, pay
     applied = services.macro_apply(actor=request.auth, ticket_id=ticket_id, macro_id=macro_id, body=payload.body)
     return {
         "comment": comment_for_output(applied.comment.pk),
-        "ticket": ticket_detail(request.auth, ticket_id),
+        "ticket": ticket_detail(request.auth, ticket_id, after_write=True),
         "actions": applied.applied,
     }
