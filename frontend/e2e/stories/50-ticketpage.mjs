@@ -42,7 +42,7 @@ step('the agent applies a macro from the composer: reply, assign to me and set s
   await screenshot(page, 'ticket-timeline')
 })
 
-step('triage from the ticket page: the server's flags decide which controls each person gets', async (browser) => {
+step("triage from the ticket page: the server's flags decide which controls each person gets", async (browser) => {
   const page = pages.agent
   await page.locator('#t-priority').selectOption('high')
   await waitForToast(page, 'Priority changed')
