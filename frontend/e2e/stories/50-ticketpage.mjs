@@ -23,8 +23,9 @@ step('the agent applies a macro from the composer: reply, assign to me and set s
   await page.getByTestId('macro-button').click()
   await page.getByTestId('macro-search').fill('taking')
   const option = page.locator('.macro-option', { hasText: 'Taking this' })
+  // The search narrows the list (debounced) to the one macro.
+  await page.waitForFunction(() => document.querySelectorAll('.macro-option').length === 1)
   await option.waitFor()
-  expect((await page.locator('.macro-option').count()) === 1, 'the search narrows the list to the one macro')
   await screenshot(page, 'ticket-macro-picker')
   await option.click()
   const chosen = page.getByTestId('macro-chosen')
