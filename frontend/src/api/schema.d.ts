@@ -856,6 +856,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket Bulk
+         * @description One action on up to 200 tickets, each through the single endpoint's service, one result row
+         *     per distinct id: `ok`, or the `code` and `message` that endpoint would have answered with
+         *     (`not_found` for a ticket you can't see). Actions and their `params`: `assign` (`assignee_id`,
+         *     null unassigns), `transition` (`status`, `reason`?), `set_priority` (`priority`), `set_team`
+         *     (`team_id`, null for the triage queue), `add_tags` / `remove_tags` (`tags`), `watch`, `unwatch`
+         *     (none). A param the action doesn't take, or a missing one, is a 422.
+         */
+        post: operations["apps_tickets_api_ticket_bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/export": {
         parameters: {
             query?: never;
@@ -1250,6 +1275,79 @@ export interface components {
             open: number;
             /** @description null: the triage queue (no team) */
             team: components["schemas"]["TeamRef"] | null;
+        };
+        /** BulkIn */
+        BulkIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "assign" | "transition" | "set_priority" | "set_team" | "add_tags" | "remove_tags" | "watch" | "unwatch";
+            /**
+             * Ids
+             * @description Ticket ids, at most 200; a repeated id is worked (and answered) once
+             */
+            ids: number[];
+            params?: components["schemas"]["BulkParams"];
+        };
+        /** BulkOut */
+        BulkOut: {
+            /**
+             * Results
+             * @description One row per distinct id, in the order sent
+             */
+            results: components["schemas"]["BulkResultOut"][];
+        };
+        /**
+         * BulkParams
+         * @description The action's parameters; which ones each action takes is `apps.tickets.bulk.PARAMS`.
+         */
+        BulkParams: {
+            /**
+             * Assignee Id
+             * @description assign: an agent of the ticket's team, an admin, or null
+             */
+            assignee_id?: number | null;
+            /**
+             * Priority
+             * @description set_priority
+             */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Reason
+             * @description transition: optional note for the activity log
+             * @default
+             */
+            reason: string;
+            /**
+             * Status
+             * @description transition: the status to move to
+             */
+            status?: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed") | null;
+            /**
+             * Tags
+             * @description add_tags / remove_tags
+             */
+            tags?: string[] | null;
+            /**
+             * Team Id
+             * @description set_team: a team id, or null for the triage queue
+             */
+            team_id?: number | null;
+        };
+        /** BulkResultOut */
+        BulkResultOut: {
+            /**
+             * Code
+             * @description Why the row failed: the single endpoint's error code
+             */
+            code?: string | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Ok */
+            ok: boolean;
         };
         /** CalendarIn */
         CalendarIn: {
@@ -7185,6 +7283,77 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_tickets_api_ticket_bulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
