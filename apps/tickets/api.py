@@ -5,7 +5,7 @@ from ninja import Status as Respond
 from pydantic import Field, field_validator
 
 from apps.approvals.selectors import latest_approval_summary
-from apps.core.fields import INT64_MAX, Cursor, DateTime, ParamId, ParamInt, Text
+from apps.core.fields import INT64_MAX, Cursor, DateTime, ParamBool, ParamId, ParamInt, Text
 from apps.core.schemas import ErrorOut
 from apps.tickets import bulk, selectors, services
 from apps.tickets.models import Status, Ticket
@@ -43,6 +43,7 @@ class TicketFilterQuery(Schema):
     )
     requester: ParamId | None = None
     team: ParamId | None = None
+    my_teams: ParamBool | None = Field(None, description="true: only tickets of the caller's teams")
     tag: Text | None = Field(None, max_length=50)
     created_after: DateTime | None = None
     created_before: DateTime | None = None

@@ -998,6 +998,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * View List
+         * @description Saved views the caller may see: the built-ins first (agents and admins), then personal views and
+         *     team views (their teams'; admins: every team's), oldest first.
+         */
+        get: operations["apps_queues_api_view_list"];
+        put?: never;
+        /** View Create */
+        post: operations["apps_queues_api_view_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/views/{view_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** View Get */
+        get: operations["apps_queues_api_view_get"];
+        put?: never;
+        post?: never;
+        /** View Delete */
+        delete: operations["apps_queues_api_view_delete"];
+        options?: never;
+        head?: never;
+        /** View Update */
+        patch: operations["apps_queues_api_view_update"];
+        trace?: never;
+    };
+    "/api/v1/views/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * View Counts
+         * @description Ticket counts of every view in the caller's sidebar, in one query whatever their number.
+         */
+        get: operations["apps_queues_api_view_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2374,6 +2435,11 @@ export interface components {
             /** Created Before */
             created_before?: string | null;
             /**
+             * My Teams
+             * @description true: only tickets of the caller's teams
+             */
+            my_teams?: boolean | null;
+            /**
              * Ordering
              * @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first
              */
@@ -2476,6 +2542,11 @@ export interface components {
              * @default 25
              */
             limit: number;
+            /**
+             * My Teams
+             * @description true: only tickets of the caller's teams
+             */
+            my_teams?: boolean | null;
             /**
              * Ordering
              * @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first
@@ -2656,6 +2727,105 @@ export interface components {
              * @default
              */
             search: string;
+        };
+        /** ViewCountsOut */
+        ViewCountsOut: {
+            /**
+             * Counts
+             * @description Per view key: how many tickets GET /tickets lists with the view's filters, for every view of the caller's sidebar (built-ins, personal views, their teams' views)
+             */
+            counts: {
+                [key: string]: number;
+            };
+        };
+        /** ViewCreateIn */
+        ViewCreateIn: {
+            /** Columns */
+            columns?: ("number" | "title" | "status" | "priority" | "requester" | "assignee" | "team" | "sla" | "updated" | "created" | "type" | "tags" | "due")[];
+            /**
+             * Filters
+             * @description The ticket list's query string, e.g. `status=new,open&assignee=me`: any filter of GET /tickets (not ordering, cursor or limit), checked by the same rules; stored normalised
+             * @default
+             */
+            filters: string;
+            /** Name */
+            name: string;
+            /** Ordering */
+            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
+            /**
+             * Team Id
+             * @description Admins only: a team view for the team's members (else a personal view, at most 50)
+             */
+            team_id?: number | null;
+        };
+        /** ViewListQuery */
+        ViewListQuery: {
+            /** Cursor */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+        };
+        /** ViewOut */
+        ViewOut: {
+            /** Columns */
+            columns: ("number" | "title" | "status" | "priority" | "requester" | "assignee" | "team" | "sla" | "updated" | "created" | "type" | "tags" | "due")[];
+            /**
+             * Editable
+             * @description Whether the caller may change or delete it
+             */
+            editable: boolean;
+            /**
+             * Filters
+             * @description The ticket list's query string, e.g. `status=new,open&assignee=me`: any filter of GET /tickets (not ordering, cursor or limit), checked by the same rules; stored normalised
+             */
+            filters: string;
+            /**
+             * Id
+             * @description The stored view's id; null for built-ins
+             */
+            id: number | null;
+            /**
+             * Key
+             * @description A built-in's name (my_open, ...) or a stored view's id as text
+             */
+            key: string;
+            /** Name */
+            name: string;
+            /**
+             * Ordering
+             * @description null: the list's default for these filters
+             */
+            ordering: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "builtin" | "personal" | "team";
+            team: components["schemas"]["TeamRef"] | null;
+        };
+        /** ViewPage */
+        ViewPage: {
+            /** Items */
+            items: components["schemas"]["ViewOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ViewUpdateIn */
+        ViewUpdateIn: {
+            /** Columns */
+            columns?: ("number" | "title" | "status" | "priority" | "requester" | "assignee" | "team" | "sla" | "updated" | "created" | "type" | "tags" | "due")[];
+            /**
+             * Filters
+             * @description The ticket list's query string, e.g. `status=new,open&assignee=me`: any filter of GET /tickets (not ordering, cursor or limit), checked by the same rules; stored normalised
+             */
+            filters?: string;
+            /** Name */
+            name?: string;
+            /** Ordering */
+            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
         };
         /** WorkflowCreateIn */
         WorkflowCreateIn: {
@@ -5920,6 +6090,8 @@ export interface operations {
                 created_before?: string | null;
                 cursor?: string | null;
                 limit?: number;
+                /** @description true: only tickets of the caller's teams */
+                my_teams?: boolean | null;
                 /** @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first */
                 ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
                 priority?: ("low" | "normal" | "high" | "urgent") | null;
@@ -7390,6 +7562,8 @@ export interface operations {
                 assignee?: string | null;
                 created_after?: string | null;
                 created_before?: string | null;
+                /** @description true: only tickets of the caller's teams */
+                my_teams?: boolean | null;
                 /** @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first */
                 ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
                 priority?: ("low" | "normal" | "high" | "urgent") | null;
@@ -7858,6 +8032,459 @@ export interface operations {
             };
             /** @description A parameter or body field is invalid (`details.fields` names each) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_list: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewCreateIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_counts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewCountsOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
