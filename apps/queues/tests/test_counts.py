@@ -1,5 +1,6 @@
 """GET /views/counts: each view's count is the list's total for its filters, in constant queries."""
 
+import io
 from datetime import timedelta
 from urllib.parse import parse_qsl
 
@@ -108,3 +109,20 @@ def test_a_requester_has_no_built_ins_and_counts_only_their_own_views(api, reque
     assert [(view["scope"], view["name"]) for view in views] == [("personal", "Mine")]
     key = views[0]["key"]
     assert client.get("views/counts").json()["counts"] == {key: _list_total(client, "status=open", None)}
+
+
+def test_the_demo_agents_sidebar_has_every_kind_of_view_with_counts(api):
+    from django.core.management import call_command
+
+    from apps.accounts.models import User
+
+    call_command("seed_demo", stdout=io.StringIO())
+    agent = User.objects.get(email="agent@example.com")
+    agent.clerk_id = "user_demo_agent"  # demo users sign in through the dev sign-in, which sets it
+    agent.save()
+    client = api(agent)
+    views = client.get("views").json()["items"]
+    assert [view["scope"] for view in views] == ["builtin"] * 4 + ["team", "personal"]
+    counts = client.get("views/counts").json()["counts"]
+    assert counts == {view["key"]: _list_total(client, view["filters"], view["ordering"]) for view in views}
+    assert counts[views[4]["key"]] > 0
