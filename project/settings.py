@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "apps.sla",
     "apps.reports",
     "apps.queues",
+    "apps.live",
 ]
 
 MIDDLEWARE = [
