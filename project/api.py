@@ -18,6 +18,7 @@ from apps.comments.api import router as comments_router
 from apps.core.api import router as core_router
 from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error_body, field_errors
 from apps.core.throttling import API_THROTTLES, document_throttling
+from apps.macros.api import router as macros_router
 from apps.notifications.api import router as notifications_router
 from apps.queues.api import router as queues_router
 from apps.reports.api import router as reports_router
@@ -104,6 +105,7 @@ for router in (
     approvals_router,
     comments_router,
     attachments_router,
+    macros_router,
     notifications_router,
     sla_router,
     queues_router,

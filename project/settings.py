@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "apps.approvals",
     "apps.comments",
     "apps.attachments",
+    "apps.macros",
     "apps.notifications",
     "apps.sla",
     "apps.reports",

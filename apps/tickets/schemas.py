@@ -194,6 +194,10 @@ class TicketEventOut(ReadSchema):
     new: dict | list | str | int | None
     note: str
     created_at: datetime
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description='Names of the people and teams `old`/`new` refer to by id: {"user:5": "Alan Agent", "team:2": "Facilities"}',
+    )
 
 
 class TicketEventPage(Schema):

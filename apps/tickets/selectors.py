@@ -9,7 +9,7 @@ from django.db.models import BooleanField, Case, DateTimeField, F, IntegerField,
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from apps.accounts.models import USER_VALUE_FIELDS, User, display_name_of
+from apps.accounts.models import USER_VALUE_FIELDS, Team, User, display_name_of
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.fields import DATETIME_MAX
 from apps.core.pagination import INVALID_CURSOR, Keyset, decode_cursor, encode_cursor, keyset_page
@@ -319,4 +319,53 @@ def ticket_events(
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not staff:
         events = events.filter(internal=False)
-    return keyset_page(events, EVENTS_KEYSET, scope=f"ticket-events:{ticket.pk}", cursor=cursor, limit=limit)
+    items, next_cursor = keyset_page(
+        events, EVENTS_KEYSET, scope=f"ticket-events:{ticket.pk}", cursor=cursor, limit=limit
+    )
+    return with_names(items), next_cursor
+
+
+def _referenced(event: TicketEvent) -> tuple[list, list]:
+    """(user ids, team ids) an activity row's payload names, by kind (see the services' ticket_log calls)."""
+    old = event.old if isinstance(event.old, dict) else {}
+    new = event.new if isinstance(event.new, dict) else {}
+    if event.kind == "assigned":
+        return [event.old, event.new], []
+    if event.kind == "watcher_added":
+        return [event.new], []
+    if event.kind == "watcher_removed":
+        return [event.old], []
+    if event.kind == "updated":
+        return [old.get("assignee_id"), new.get("assignee_id")], [old.get("team_id"), new.get("team_id")]
+    if event.kind == "approval_decided":
+        return [new.get("approver_id"), new.get("on_behalf_of")], []
+    return [], []
+
+
+def with_names(events: list[TicketEvent]) -> list[TicketEvent]:
+    """Sets `event.names` on each row: {"user:<id>": display name, "team:<id>": name} for the people
+    and teams its payload refers to by id, so an activity row reads "assigned to Alan Agent". Two
+    queries for a page of any size (none when no row refers to anyone); ids of deleted rows are
+    simply absent."""
+    user_ids: set[int] = set()
+    team_ids: set[int] = set()
+    for event in events:
+        users, teams = _referenced(event)
+        user_ids.update(value for value in users if isinstance(value, int))
+        team_ids.update(value for value in teams if isinstance(value, int))
+    names: dict[str, str] = {}
+    if user_ids:
+        for row in User.objects.filter(pk__in=user_ids).values(*USER_VALUE_FIELDS):
+            names[f"user:{row['id']}"] = display_name_of(
+                row["name"], row["first_name"], row["last_name"], row["email"], row["username"]
+            )
+    if team_ids:
+        names.update(
+            {f"team:{pk}": name for pk, name in Team.objects.filter(pk__in=team_ids).values_list("pk", "name")}
+        )
+    for event in events:
+        users, teams = _referenced(event)
+        keys = [f"user:{value}" for value in users if isinstance(value, int)]
+        keys += [f"team:{value}" for value in teams if isinstance(value, int)]
+        event.names = {key: names[key] for key in keys if key in names}
+    return events

@@ -266,6 +266,8 @@ def lists(caller, django_capture_on_commit_callbacks):
             assert assigned.status_code == 200, assigned.content
     for name in ("Mine", "Also mine"):
         assert caller.post("views", {"name": name}).status_code == 201
+    for name in ("Printer reply", "Printer restart"):
+        assert caller.post("macros", {"name": name, "body": "Try again"}).status_code == 201
     return tickets
 
 
@@ -280,6 +282,8 @@ def _genuine_cursors(client: ApiClient, tickets: list[int]) -> dict[str, str]:
     sources["notifications"] = ("notifications", {})
     sources["unread notifications"] = ("notifications", {"unread": "true"})
     sources["views"] = ("views", {})
+    sources["macros"] = ("macros", {})
+    sources["macros q"] = ("macros", {"q": "printer"})
     cursors = {}
     for label, (path, params) in sources.items():
         page = client.get(path, {**params, "limit": 1})
@@ -341,6 +345,8 @@ def _is_own(op: Operation, label: str, ticket_id: int) -> bool:
         return label == "notifications"
     if op.label == "GET /api/v1/views":
         return label == "views"
+    if op.label == "GET /api/v1/macros":
+        return label == "macros"
     raise AssertionError(f"{op.label} pages with a cursor: add it to the cross-list table here")
 
 
