@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.sla",
     "apps.reports",
+    "apps.live",
 ]
 
 MIDDLEWARE = [

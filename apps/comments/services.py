@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.attachments.services import attachments_delete_of_comment
 from apps.comments.mentions import mentioned_users
 from apps.comments.models import Comment, CommentMention, CommentRevision
 from apps.comments.permissions import access_comment, can_read_comment, sees_internal
@@ -95,8 +96,6 @@ def comment_update(*, actor: User, comment_id: int, body: str) -> Comment:
 def comment_delete(*, actor: User, comment_id: int) -> Comment:
     """Soft delete by the author or an admin: a placeholder keeps the thread's shape, but the text,
     every earlier version of it (the revisions) and the comment's attachments are gone for good."""
-    from apps.attachments.services import attachments_delete_of_comment
-
     comment = access_comment(actor, comment_id, for_update=True)
     if comment.deleted:
         return comment

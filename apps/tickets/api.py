@@ -4,10 +4,9 @@ from ninja import Query, Router, Schema
 from ninja import Status as Respond
 from pydantic import Field, field_validator
 
-from apps.approvals.selectors import latest_approval_summary
 from apps.core.fields import INT64_MAX, Cursor, DateTime, ParamId, ParamInt, Text
 from apps.core.schemas import ErrorOut
-from apps.tickets import selectors, services
+from apps.tickets import hooks, selectors, services
 from apps.tickets.models import Status, Ticket
 from apps.tickets.permissions import access_ticket
 from apps.tickets.schemas import (
@@ -83,7 +82,8 @@ class TicketListQuery(TicketFilterQuery):
 def _detail(user, ticket_id: int) -> Ticket:
     ticket = selectors.ticket_detail(user=user, ticket_id=ticket_id)
     ticket.allowed_transitions = services.allowed_transitions(actor=user, ticket=ticket)
-    ticket.approval = latest_approval_summary(ticket.pk)
+    for attribute, value in hooks.detail_fields(ticket.pk).items():  # approval (apps/approvals/apps.py)
+        setattr(ticket, attribute, value)
     return ticket
 
 

@@ -273,7 +273,7 @@ export interface paths {
          * Dev Jwks
          * @description The public keys that sign dev sign-in tokens (AUTH_DEV_LOGIN=1 only).
          */
-        get: operations["apps_core_api_dev_jwks"];
+        get: operations["apps_accounts_dev_api_dev_jwks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -298,7 +298,7 @@ export interface paths {
          *     An unknown email signs in a new requester, as Clerk's first sight of a user would; an account
          *     with that email is linked by the same rule (401 `account_conflict` when it can't be).
          */
-        post: operations["apps_core_api_dev_token"];
+        post: operations["apps_accounts_dev_api_dev_token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -316,7 +316,7 @@ export interface paths {
          * Dev Users
          * @description Demo users for the dev sign-in page (AUTH_DEV_LOGIN=1 only).
          */
-        get: operations["apps_core_api_dev_users"];
+        get: operations["apps_accounts_dev_api_dev_users"];
         put?: never;
         post?: never;
         delete?: never;
@@ -4150,7 +4150,7 @@ export interface operations {
             };
         };
     };
-    apps_core_api_dev_jwks: {
+    apps_accounts_dev_api_dev_jwks: {
         parameters: {
             query?: never;
             header?: never;
@@ -4201,7 +4201,7 @@ export interface operations {
             };
         };
     };
-    apps_core_api_dev_token: {
+    apps_accounts_dev_api_dev_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -4281,7 +4281,7 @@ export interface operations {
             };
         };
     };
-    apps_core_api_dev_users: {
+    apps_accounts_dev_api_dev_users: {
         parameters: {
             query?: never;
             header?: never;
