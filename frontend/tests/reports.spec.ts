@@ -141,6 +141,14 @@ describe('SLA compliance panel', () => {
     expect(wrapper.find('table').exists()).toBe(false)
   })
 
+  it('still shows targets decided under policies deleted since', () => {
+    const by_policy = [{ policy: 'Gone', ...share(1, 1, 50), first_response: share(1, 0, 100), resolution: share(0, 1, 0) }]
+    const wrapper = render(figures({ ...share(1, 1, 50), policies_defined: false, by_policy }))
+    expect(wrapper.text()).not.toContain('No SLA policies yet')
+    expect(wrapper.text()).toContain('No policy is defined now')
+    expect(wrapper.findAll('tbody tr')).toHaveLength(1)
+  })
+
   it('with policies but nothing decided, still links to the breached open tickets', () => {
     const wrapper = render(figures({ breached_open: 2 }))
     expect(wrapper.text()).toContain('No SLA target was met or breached in this period.')
