@@ -1824,7 +1824,7 @@ export interface components {
             backlog: components["schemas"]["BacklogOut"];
             /** Created Vs Resolved */
             created_vs_resolved: components["schemas"]["DayOut"][];
-            first_response: components["schemas"]["DurationOut"];
+            first_response: components["schemas"]["TimeToOut"];
             /**
              * Generated At
              * Format: date-time
@@ -1832,7 +1832,8 @@ export interface components {
             generated_at: string;
             period: components["schemas"]["PeriodOut"];
             reopen: components["schemas"]["ReopenOut"];
-            resolution: components["schemas"]["DurationOut"];
+            resolution: components["schemas"]["TimeToOut"];
+            sla: components["schemas"]["SlaFiguresOut"];
             /** Top Tags */
             top_tags: components["schemas"]["TagCount"][];
             /** Workload */
@@ -2596,12 +2597,87 @@ export interface components {
              */
             warning_at?: string | null;
         };
+        /** SlaFiguresOut */
+        SlaFiguresOut: {
+            /**
+             * Breached
+             * @description Targets breached (due time passed first) whose due time fell in the period
+             */
+            breached: number;
+            /**
+             * Breached Open
+             * @description Open tickets now with a breached SLA clock (as `GET /tickets?sla=breached`)
+             */
+            breached_open: number;
+            /** By Policy */
+            by_policy: components["schemas"]["SlaPolicyFigures"][];
+            first_response: components["schemas"]["SlaTargetShare"];
+            /**
+             * Met
+             * @description Targets met (clock stopped by its due time) whose outcome fell in the period
+             */
+            met: number;
+            /**
+             * Met Percent
+             * @description met / (met + breached), one decimal; null when neither
+             */
+            met_percent: number | null;
+            /**
+             * Policies Defined
+             * @description Whether any SLA policy exists (false: SLAs aren't set up)
+             */
+            policies_defined: boolean;
+            resolution: components["schemas"]["SlaTargetShare"];
+        };
         /** SlaOut */
         SlaOut: {
             first_response: components["schemas"]["SlaClockOut"] | null;
             /** Policy */
             policy: string;
             resolution: components["schemas"]["SlaClockOut"] | null;
+        };
+        /** SlaPolicyFigures */
+        SlaPolicyFigures: {
+            /**
+             * Breached
+             * @description Targets breached (due time passed first) whose due time fell in the period
+             */
+            breached: number;
+            first_response: components["schemas"]["SlaTargetShare"];
+            /**
+             * Met
+             * @description Targets met (clock stopped by its due time) whose outcome fell in the period
+             */
+            met: number;
+            /**
+             * Met Percent
+             * @description met / (met + breached), one decimal; null when neither
+             */
+            met_percent: number | null;
+            /**
+             * Policy
+             * @description The policy's name when the ticket's clocks started under it
+             */
+            policy: string;
+            resolution: components["schemas"]["SlaTargetShare"];
+        };
+        /** SlaTargetShare */
+        SlaTargetShare: {
+            /**
+             * Breached
+             * @description Targets breached (due time passed first) whose due time fell in the period
+             */
+            breached: number;
+            /**
+             * Met
+             * @description Targets met (clock stopped by its due time) whose outcome fell in the period
+             */
+            met: number;
+            /**
+             * Met Percent
+             * @description met / (met + breached), one decimal; null when neither
+             */
+            met_percent: number | null;
         };
         /**
          * StepIn
@@ -3094,6 +3170,26 @@ export interface components {
             type?: "incident" | "service_request" | "change" | "question";
             /** Version */
             version: number;
+        };
+        /** TimeToOut */
+        TimeToOut: {
+            /** @description Business time the SLA clocks counted (policy's calendar, pauses left out), over the tickets of this figure that have a stopped SLA clock; docs/reports.md */
+            business: components["schemas"]["DurationOut"];
+            /**
+             * Count
+             * @description Tickets the figure is computed over
+             */
+            count: number;
+            /**
+             * Median Minutes
+             * @description Minutes (two decimals); null when no ticket qualifies
+             */
+            median_minutes: number | null;
+            /**
+             * P90 Minutes
+             * @description Minutes (two decimals); null when no ticket qualifies
+             */
+            p90_minutes: number | null;
         };
         /** TransitionIn */
         TransitionIn: {
