@@ -2,7 +2,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from apps.accounts import selectors, services
+from apps.accounts import hooks, selectors, services
 from apps.accounts.schemas import ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, MeOut, TeamOut, UserOut
 from apps.core.fields import ParamId, ParamInt, Text
 from apps.core.schemas import ErrorOut
@@ -26,19 +26,7 @@ def me(request: HttpRequest):
         "role": user.role,
         "teams": list(user.teams.all()),
         "is_staff": user.is_staff,
-        "permissions": me_permissions(user),
-    }
-
-
-def me_permissions(user) -> dict:
-    """MePermissions from the checks the endpoints run (tickets, reports build on accounts: imported here)."""
-    from apps.reports.permissions import may_view_reports
-    from apps.tickets.permissions import creatable_fields
-
-    return {
-        "create_ticket_fields": creatable_fields(user),
-        "view_reports": may_view_reports(user),
-        "admin_site": user.is_active and user.is_staff,
+        "permissions": hooks.me_permissions(user),
     }
 
 

@@ -13,11 +13,7 @@ from apps.accounts.models import User
 from apps.comments.models import Comment
 from apps.core.errors import Conflict, NotFound, PermissionDenied
 from apps.tickets.models import Ticket
-from apps.tickets.permissions import require_ticket_visible, visible_tickets
-
-
-def sees_internal(user: User) -> bool:
-    return user.is_staff_role
+from apps.tickets.permissions import require_ticket_visible, sees_internal, visible_tickets
 
 
 def comments_visible_on(user: User, ticket: Ticket) -> QuerySet[Comment]:

@@ -18,12 +18,16 @@ autolinks and links are `<a>` (a browser fetches nothing until one is clicked); 
 `text-align`, so no `url()` survives; no `srcset`, `background` or `<link>` is allowed.
 """
 
-from html import escape
+import html
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 import nh3
 from django.conf import settings
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from apps.comments.mentions import MENTION
 
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable(
     ["table", "strikethrough"]
@@ -52,14 +56,14 @@ def _image(renderer, tokens, index, options, env) -> str:
     src = token.attrGet("src") or ""
     alt = renderer.renderInlineAsText(token.children or [], options, env)
     title = token.attrGet("title")
-    title_attr = f' title="{escape(title)}"' if title else ""
+    title_attr = f' title="{html.escape(title)}"' if title else ""
     if is_own_origin(src):
-        return f'<img src="{escape(src)}" alt="{escape(alt)}"{title_attr}>'
+        return f'<img src="{html.escape(src)}" alt="{html.escape(alt)}"{title_attr}>'
     label = alt.strip() or src
     inside_link = sum(+1 if t.type == "link_open" else -1 if t.type == "link_close" else 0 for t in tokens[:index])
     if inside_link:  # `[![alt](remote)](target)`: the link is already there, its label is the alt text
-        return escape(label)
-    return f'<a href="{escape(src)}" class="remote-image"{title_attr}>{escape(label)}</a>'
+        return html.escape(label)
+    return f'<a href="{html.escape(src)}" class="remote-image"{title_attr}>{html.escape(label)}</a>'
 
 
 _markdown.add_render_rule("image", _image)
@@ -94,33 +98,69 @@ ALLOWED_TAGS = {
     "td",
 }
 ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title", "class"},
+    "a": {"href", "title"},
     "img": {"src", "alt", "title"},
     "ol": {"start"},
     "th": {"style"},
     "td": {"style"},
 }
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
+# Mentions: <span class="mention" title="@handle">@Display Name</span>, made here, never by the writer.
+MENTION_TAG = "span"
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-    """nh3's second lock: an `<img src>` off our origin is dropped (the image then loads nothing);
-    `class` only as the renderer writes it on links."""
+    """nh3's second lock: an `<img src>` off our origin is dropped (the image then loads nothing)."""
     if tag == "img" and attribute == "src" and not is_own_origin(value):
         return None
-    if attribute == "class":
-        return "remote-image" if tag == "a" and value == "remote-image" else None
     return value
 
 
-def render_body(body: str) -> str:
-    """Markdown (as stored) → sanitised HTML for `body_html`. Pure: the same source always gives
-    the same HTML, so stored rows can be re-rendered when the rules change (a migration)."""
-    html = _markdown.render(body)
+def _mention_html(handle: str, name: str) -> str:
+    return f'<span class="mention" title="@{html.escape(handle)}">@{html.escape(name)}</span>'
+
+
+def _with_mentions(tokens: list[Token], mentions: Mapping[str, str]) -> None:
+    """Replaces `@handle` in plain text (not in code, not in link targets) by the person's name.
+
+    `mentions` maps a lower-cased handle or email to the name to show; other @words stay text.
+    """
+    for block in tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children: list[Token] = []
+        for token in block.children:
+            if token.type != "text" or "@" not in token.content:
+                children.append(token)
+                continue
+            position = 0
+            for match in MENTION.finditer(token.content):
+                name = mentions.get(match.group("target").lower())
+                if name is None:
+                    continue
+                if match.start() > position:
+                    children.append(Token("text", "", 0, content=token.content[position : match.start()]))
+                children.append(Token("html_inline", "", 0, content=_mention_html(match.group("target"), name)))
+                position = match.end()
+            if position < len(token.content):
+                children.append(Token("text", "", 0, content=token.content[position:]))
+        block.children = children
+
+
+def render_body(body: str, mentions: Mapping[str, str] | None = None) -> str:
+    """Sanitised HTML of a Markdown body; `mentions` (lower-cased handle or email → display name)
+    turns those `@handle`s into name spans (apps.comments.services decides who qualifies).
+    Pure: the same source and mentions always give the same HTML, so stored rows can be
+    re-rendered when the rules change (a migration)."""
+    tokens = _markdown.parse(body)
+    if mentions:
+        _with_mentions(tokens, mentions)
+    rendered = _markdown.renderer.render(tokens, _markdown.options, {})
     return nh3.clean(
-        html,
-        tags=ALLOWED_TAGS,
-        attributes=ALLOWED_ATTRIBUTES,
+        rendered,
+        tags={*ALLOWED_TAGS, MENTION_TAG},
+        attributes={**ALLOWED_ATTRIBUTES, MENTION_TAG: {"title"}},
+        allowed_classes={MENTION_TAG: {"mention"}, "a": {"remote-image"}},
         url_schemes=ALLOWED_URL_SCHEMES,
         # Links in comments point anywhere: no referrer, no window.opener, no SEO credit.
         link_rel=LINK_REL,

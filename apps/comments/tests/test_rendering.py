@@ -188,8 +188,32 @@ def test_the_migration_rerenders_stored_remote_images(db):
         ticket=ticket, author=user, body=f"![s]({TRACKER})", body_html=f'<p><img src="{TRACKER}" alt="s"></p>\n'
     )
     plain = Comment.objects.create(ticket=ticket, author=user, body="hello", body_html="<p>hello</p>\n")
+    mentioning_body = f"@alan ![s]({TRACKER})"
+    mentioning = Comment.objects.create(
+        ticket=ticket,
+        author=user,
+        body=mentioning_body,
+        body_html=render_body(mentioning_body, {"alan": "Alan <A>"}).replace("<a href", "<img src"),
+    )
     rerender(django_apps, None)
-    old.refresh_from_db()
-    plain.refresh_from_db()
+    for comment in (old, plain, mentioning):
+        comment.refresh_from_db()
     assert old.body_html == render_body(old.body) and "<img" not in old.body_html
     assert plain.body_html == "<p>hello</p>\n"
+    # Mentions keep the names they were rendered with.
+    assert mentioning.body_html == render_body(mentioning_body, {"alan": "Alan <A>"})
+    assert '<span class="mention" title="@alan">@Alan &lt;A&gt;</span>' in mentioning.body_html
+
+
+def test_mentions_render_as_names_outside_code_only():
+    html = render_body("Hi @alan and @Nobody, see `@alan` and @ALAN@example.com", {"alan": "Alan <b>Agent</b>"})
+    assert html == (
+        '<p>Hi <span class="mention" title="@alan">@Alan &lt;b&gt;Agent&lt;/b&gt;</span> and @Nobody, '
+        "see <code>@alan</code> and @ALAN@example.com</p>\n"
+    )
+
+
+def test_a_writer_cannot_forge_a_mention_span():
+    assert render_body('<span class="mention">@Boss</span>') == (
+        '<p>&lt;span class="mention"&gt;@Boss&lt;/span&gt;</p>\n'
+    )
