@@ -20,6 +20,7 @@ from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error
 from apps.core.throttling import API_THROTTLES, document_throttling
 from apps.macros.api import router as macros_router
 from apps.notifications.api import router as notifications_router
+from apps.queues.api import router as queues_router
 from apps.reports.api import router as reports_router
 from apps.sla.api import router as sla_router
 from apps.tickets.api import router as tickets_router
@@ -107,6 +108,7 @@ for router in (
     macros_router,
     notifications_router,
     sla_router,
+    queues_router,
 ):
     api.add_router("/", router)
 

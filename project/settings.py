@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.sla",
     "apps.reports",
+    "apps.queues",
     "apps.live",
 ]
 

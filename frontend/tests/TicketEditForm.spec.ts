@@ -12,7 +12,12 @@ const detail = (over: Partial<TicketDetail> = {}): TicketDetail =>
   ({
     id: 7, number: 'HD-7', title: 'Printer', description: 'Old text', status: 'open', priority: 'normal', type: 'incident',
     requester: RITA, assignee: null, team: null, tags: [], due_at: null, created_at: '', updated_at: '', version: 3,
-    watchers: [], allowed_transitions: [], approval: null, resolved_at: null, closed_at: null, ...over,
+    watchers: [], allowed_transitions: [], approval: null, resolved_at: null, closed_at: null,
+    permissions: {
+      edit: true, set_priority: true, set_type: true, set_team: true, set_tags: true, set_due: true, assign: true,
+      transition_to: [], comment: true, comment_internal: true, upload: true, watch: true, delete: false,
+    },
+    ...over,
   }) as TicketDetail
 
 const fetchMock = vi.fn<(r: Request) => Promise<Response>>()

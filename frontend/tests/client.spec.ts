@@ -103,4 +103,15 @@ describe('mapFieldErrors', () => {
   it('handles errors that are not from the API', () => {
     expect(mapFieldErrors(new Error('offline'), ['title'] as const).form).toEqual(['offline'])
   })
+
+  it("puts the server's message on each field a refusal names (403 field_not_editable), never '0: tags'", () => {
+    const refused = new ApiError(403, {
+      code: 'field_not_editable',
+      message: 'Only agents and admins can set tags or a due date.',
+      details: { fields: ['tags', 'due_at'] },
+    })
+    const mapped = mapFieldErrors(refused, ['title', 'tags'] as const)
+    expect(mapped.fields).toEqual({ tags: 'Only agents and admins can set tags or a due date.' })
+    expect(mapped.form).toEqual(['due_at: Only agents and admins can set tags or a due date.'])
+  })
 })

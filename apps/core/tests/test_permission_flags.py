@@ -19,11 +19,21 @@ from apps.approvals import services as approval_services
 from apps.approvals.tests.factories import make_delegation, make_workflow
 from apps.attachments.models import Attachment, AttachmentStatus
 from apps.comments.models import Comment
-from apps.core.testing.client import ApiClient
+from apps.core.testing.client import ApiClient as BaseApiClient
+from apps.core.testing.client import bearer_for
 from apps.core.testing.factories import make_team, make_user
 from apps.tickets.models import Status
 from apps.tickets.permissions import TICKET_FIELDS
 from apps.tickets.tests.factories import make_ticket
+
+
+class ApiClient(BaseApiClient):
+    """A fresh token for every request: the table takes minutes on a loaded machine, longer than a
+    token lives, and an expired token (401) must not pass for a refusal."""
+
+    def request(self, method: str, path: str, data=None, **extra):
+        self.token = bearer_for(self.user)
+        return super().request(method, path, data, **extra)
 
 
 def _succeeds(client: ApiClient, method: str, path: str, body=None) -> bool:
@@ -32,6 +42,7 @@ def _succeeds(client: ApiClient, method: str, path: str, body=None) -> bool:
         response = client.request(method, path, body)
         transaction.set_rollback(True)
     assert response.status_code < 500, (method, path, response.content)
+    assert response.status_code != 401, "the token expired: the probe would prove nothing"
     assert response.status_code != 429, "throttled: the probe would prove nothing"
     return response.status_code < 300
 

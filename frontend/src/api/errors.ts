@@ -20,11 +20,19 @@ export class ApiError extends Error {
     this.details = body.details
   }
 
-  /** `details.fields` of a 422, normalised to lists of messages. */
+  /**
+   * `details.fields`, normalised to lists of messages: a 422 maps each field to its messages; a
+   * refusal about fields (403 `field_not_editable`) lists the field names, and the server's
+   * message belongs on each of them.
+   */
   get fieldErrors(): FieldErrors {
     const raw = this.details.fields
     if (!raw || typeof raw !== 'object') return {}
     const out: FieldErrors = {}
+    if (Array.isArray(raw)) {
+      for (const name of raw) if (typeof name === 'string') out[name] = [this.message]
+      return out
+    }
     for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
       if (Array.isArray(value)) out[name] = value.map(String)
       else if (value != null) out[name] = [String(value)]

@@ -24,6 +24,7 @@ export type TicketCreate = S['TicketCreateIn']
 export type TicketUpdate = S['TicketUpdateIn']
 
 export type Dashboard = S['DashboardOut']
+export type DashboardSla = S['SlaFiguresOut']
 export type DashboardQuery = NonNullable<operations['apps_reports_api_dashboard']['parameters']['query']>
 
 export type Macro = S['MacroOut']

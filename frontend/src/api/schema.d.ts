@@ -964,6 +964,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket Bulk
+         * @description One action on up to 200 tickets, each through the single endpoint's service, one result row
+         *     per distinct id: `ok`, or the `code` and `message` that endpoint would have answered with
+         *     (`not_found` for a ticket you can't see). Actions and their `params`: `assign` (`assignee_id`,
+         *     null unassigns), `transition` (`status`, `reason`?), `set_priority` (`priority`), `set_team`
+         *     (`team_id`, null for the triage queue), `add_tags` / `remove_tags` (`tags`), `watch`, `unwatch`
+         *     (none). A param the action doesn't take, or a missing one, is a 422.
+         */
+        post: operations["apps_tickets_api_ticket_bulk"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/export": {
         parameters: {
             query?: never;
@@ -1076,6 +1101,67 @@ export interface paths {
         post?: never;
         /** Token Revoke */
         delete: operations["apps_accounts_api_token_revoke"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * View List
+         * @description Saved views the caller may see: the built-ins first (agents and admins), then personal views and
+         *     team views (their teams'; admins: every team's), oldest first.
+         */
+        get: operations["apps_queues_api_view_list"];
+        put?: never;
+        /** View Create */
+        post: operations["apps_queues_api_view_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/views/{view_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** View Get */
+        get: operations["apps_queues_api_view_get"];
+        put?: never;
+        post?: never;
+        /** View Delete */
+        delete: operations["apps_queues_api_view_delete"];
+        options?: never;
+        head?: never;
+        /** View Update */
+        patch: operations["apps_queues_api_view_update"];
+        trace?: never;
+    };
+    "/api/v1/views/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * View Counts
+         * @description Ticket counts of every view in the caller's sidebar, in one query whatever their number.
+         */
+        get: operations["apps_queues_api_view_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1391,6 +1477,79 @@ export interface components {
             /** @description null: the triage queue (no team) */
             team: components["schemas"]["TeamRef"] | null;
         };
+        /** BulkIn */
+        BulkIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "assign" | "transition" | "set_priority" | "set_team" | "add_tags" | "remove_tags" | "watch" | "unwatch";
+            /**
+             * Ids
+             * @description Ticket ids, at most 200; a repeated id is worked (and answered) once
+             */
+            ids: number[];
+            params?: components["schemas"]["BulkParams"];
+        };
+        /** BulkOut */
+        BulkOut: {
+            /**
+             * Results
+             * @description One row per distinct id, in the order sent
+             */
+            results: components["schemas"]["BulkResultOut"][];
+        };
+        /**
+         * BulkParams
+         * @description The action's parameters; which ones each action takes is `apps.tickets.bulk.PARAMS`.
+         */
+        BulkParams: {
+            /**
+             * Assignee Id
+             * @description assign: an agent of the ticket's team, an admin, or null
+             */
+            assignee_id?: number | null;
+            /**
+             * Priority
+             * @description set_priority
+             */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Reason
+             * @description transition: optional note for the activity log
+             * @default
+             */
+            reason: string;
+            /**
+             * Status
+             * @description transition: the status to move to
+             */
+            status?: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed") | null;
+            /**
+             * Tags
+             * @description add_tags / remove_tags
+             */
+            tags?: string[] | null;
+            /**
+             * Team Id
+             * @description set_team: a team id, or null for the triage queue
+             */
+            team_id?: number | null;
+        };
+        /** BulkResultOut */
+        BulkResultOut: {
+            /**
+             * Code
+             * @description Why the row failed: the single endpoint's error code
+             */
+            code?: string | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Ok */
+            ok: boolean;
+        };
         /** CalendarIn */
         CalendarIn: {
             /**
@@ -1665,7 +1824,7 @@ export interface components {
             backlog: components["schemas"]["BacklogOut"];
             /** Created Vs Resolved */
             created_vs_resolved: components["schemas"]["DayOut"][];
-            first_response: components["schemas"]["DurationOut"];
+            first_response: components["schemas"]["TimeToOut"];
             /**
              * Generated At
              * Format: date-time
@@ -1673,7 +1832,8 @@ export interface components {
             generated_at: string;
             period: components["schemas"]["PeriodOut"];
             reopen: components["schemas"]["ReopenOut"];
-            resolution: components["schemas"]["DurationOut"];
+            resolution: components["schemas"]["TimeToOut"];
+            sla: components["schemas"]["SlaFiguresOut"];
             /** Top Tags */
             top_tags: components["schemas"]["TagCount"][];
             /** Workload */
@@ -2437,12 +2597,87 @@ export interface components {
              */
             warning_at?: string | null;
         };
+        /** SlaFiguresOut */
+        SlaFiguresOut: {
+            /**
+             * Breached
+             * @description Targets breached (due time passed first) whose due time fell in the period
+             */
+            breached: number;
+            /**
+             * Breached Open
+             * @description Open tickets now with a breached SLA clock (as `GET /tickets?sla=breached`)
+             */
+            breached_open: number;
+            /** By Policy */
+            by_policy: components["schemas"]["SlaPolicyFigures"][];
+            first_response: components["schemas"]["SlaTargetShare"];
+            /**
+             * Met
+             * @description Targets met (clock stopped by its due time) whose outcome fell in the period
+             */
+            met: number;
+            /**
+             * Met Percent
+             * @description met / (met + breached), one decimal; null when neither
+             */
+            met_percent: number | null;
+            /**
+             * Policies Defined
+             * @description Whether any SLA policy exists (false: SLAs aren't set up)
+             */
+            policies_defined: boolean;
+            resolution: components["schemas"]["SlaTargetShare"];
+        };
         /** SlaOut */
         SlaOut: {
             first_response: components["schemas"]["SlaClockOut"] | null;
             /** Policy */
             policy: string;
             resolution: components["schemas"]["SlaClockOut"] | null;
+        };
+        /** SlaPolicyFigures */
+        SlaPolicyFigures: {
+            /**
+             * Breached
+             * @description Targets breached (due time passed first) whose due time fell in the period
+             */
+            breached: number;
+            first_response: components["schemas"]["SlaTargetShare"];
+            /**
+             * Met
+             * @description Targets met (clock stopped by its due time) whose outcome fell in the period
+             */
+            met: number;
+            /**
+             * Met Percent
+             * @description met / (met + breached), one decimal; null when neither
+             */
+            met_percent: number | null;
+            /**
+             * Policy
+             * @description The policy's name when the ticket's clocks started under it
+             */
+            policy: string;
+            resolution: components["schemas"]["SlaTargetShare"];
+        };
+        /** SlaTargetShare */
+        SlaTargetShare: {
+            /**
+             * Breached
+             * @description Targets breached (due time passed first) whose due time fell in the period
+             */
+            breached: number;
+            /**
+             * Met
+             * @description Targets met (clock stopped by its due time) whose outcome fell in the period
+             */
+            met: number;
+            /**
+             * Met Percent
+             * @description met / (met + breached), one decimal; null when neither
+             */
+            met_percent: number | null;
         };
         /**
          * StepIn
@@ -2674,6 +2909,11 @@ export interface components {
             /** Created Before */
             created_before?: string | null;
             /**
+             * My Teams
+             * @description true: only tickets of the caller's teams
+             */
+            my_teams?: boolean | null;
+            /**
              * Ordering
              * @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first
              */
@@ -2776,6 +3016,11 @@ export interface components {
              * @default 25
              */
             limit: number;
+            /**
+             * My Teams
+             * @description true: only tickets of the caller's teams
+             */
+            my_teams?: boolean | null;
             /**
              * Ordering
              * @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first
@@ -2926,6 +3171,26 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** TimeToOut */
+        TimeToOut: {
+            /** @description Business time the SLA clocks counted (policy's calendar, pauses left out), over the tickets of this figure that have a stopped SLA clock; docs/reports.md */
+            business: components["schemas"]["DurationOut"];
+            /**
+             * Count
+             * @description Tickets the figure is computed over
+             */
+            count: number;
+            /**
+             * Median Minutes
+             * @description Minutes (two decimals); null when no ticket qualifies
+             */
+            median_minutes: number | null;
+            /**
+             * P90 Minutes
+             * @description Minutes (two decimals); null when no ticket qualifies
+             */
+            p90_minutes: number | null;
+        };
         /** TransitionIn */
         TransitionIn: {
             /**
@@ -3028,6 +3293,105 @@ export interface components {
              * @default
              */
             search: string;
+        };
+        /** ViewCountsOut */
+        ViewCountsOut: {
+            /**
+             * Counts
+             * @description Per view key: how many tickets GET /tickets lists with the view's filters, for every view of the caller's sidebar (built-ins, personal views, their teams' views)
+             */
+            counts: {
+                [key: string]: number;
+            };
+        };
+        /** ViewCreateIn */
+        ViewCreateIn: {
+            /** Columns */
+            columns?: ("number" | "title" | "status" | "priority" | "requester" | "assignee" | "team" | "sla" | "updated" | "created" | "type" | "tags" | "due")[];
+            /**
+             * Filters
+             * @description The ticket list's query string, e.g. `status=new,open&assignee=me`: any filter of GET /tickets (not ordering, cursor or limit), checked by the same rules; stored normalised
+             * @default
+             */
+            filters: string;
+            /** Name */
+            name: string;
+            /** Ordering */
+            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
+            /**
+             * Team Id
+             * @description Admins only: a team view for the team's members (else a personal view, at most 50)
+             */
+            team_id?: number | null;
+        };
+        /** ViewListQuery */
+        ViewListQuery: {
+            /** Cursor */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+        };
+        /** ViewOut */
+        ViewOut: {
+            /** Columns */
+            columns: ("number" | "title" | "status" | "priority" | "requester" | "assignee" | "team" | "sla" | "updated" | "created" | "type" | "tags" | "due")[];
+            /**
+             * Editable
+             * @description Whether the caller may change or delete it
+             */
+            editable: boolean;
+            /**
+             * Filters
+             * @description The ticket list's query string, e.g. `status=new,open&assignee=me`: any filter of GET /tickets (not ordering, cursor or limit), checked by the same rules; stored normalised
+             */
+            filters: string;
+            /**
+             * Id
+             * @description The stored view's id; null for built-ins
+             */
+            id: number | null;
+            /**
+             * Key
+             * @description A built-in's name (my_open, ...) or a stored view's id as text
+             */
+            key: string;
+            /** Name */
+            name: string;
+            /**
+             * Ordering
+             * @description null: the list's default for these filters
+             */
+            ordering: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "builtin" | "personal" | "team";
+            team: components["schemas"]["TeamRef"] | null;
+        };
+        /** ViewPage */
+        ViewPage: {
+            /** Items */
+            items: components["schemas"]["ViewOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ViewUpdateIn */
+        ViewUpdateIn: {
+            /** Columns */
+            columns?: ("number" | "title" | "status" | "priority" | "requester" | "assignee" | "team" | "sla" | "updated" | "created" | "type" | "tags" | "due")[];
+            /**
+             * Filters
+             * @description The ticket list's query string, e.g. `status=new,open&assignee=me`: any filter of GET /tickets (not ordering, cursor or limit), checked by the same rules; stored normalised
+             */
+            filters?: string;
+            /** Name */
+            name?: string;
+            /** Ordering */
+            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
         };
         /** WorkflowCreateIn */
         WorkflowCreateIn: {
@@ -6738,6 +7102,8 @@ export interface operations {
                 created_before?: string | null;
                 cursor?: string | null;
                 limit?: number;
+                /** @description true: only tickets of the caller's teams */
+                my_teams?: boolean | null;
                 /** @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first */
                 ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
                 priority?: ("low" | "normal" | "high" | "urgent") | null;
@@ -8301,6 +8667,77 @@ export interface operations {
             };
         };
     };
+    apps_tickets_api_ticket_bulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     apps_reports_api_ticket_export: {
         parameters: {
             query?: {
@@ -8308,6 +8745,8 @@ export interface operations {
                 assignee?: string | null;
                 created_after?: string | null;
                 created_before?: string | null;
+                /** @description true: only tickets of the caller's teams */
+                my_teams?: boolean | null;
                 /** @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first */
                 ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
                 priority?: ("low" | "normal" | "high" | "urgent") | null;
@@ -8776,6 +9215,459 @@ export interface operations {
             };
             /** @description A parameter or body field is invalid (`details.fields` names each) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_list: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewCreateIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_counts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewCountsOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

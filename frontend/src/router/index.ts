@@ -23,14 +23,14 @@ export const router = createRouter({
   history: createWebHistory('/'),
   routes: [
     {
-      // The landing page: the dashboard for agents and admins, their tickets for requesters.
+      // The landing page: the dashboard for those the server lets read reports, else the tickets.
       path: '/',
       name: 'home',
       component: { render: () => null },
       beforeEnter: async () => {
         const auth = useAuthStore()
         await auth.init()
-        return auth.isStaff ? { name: 'dashboard' } : { name: 'tickets' }
+        return auth.mayViewReports ? { name: 'dashboard' } : { name: 'tickets' }
       },
     },
     {
@@ -100,7 +100,7 @@ router.beforeEach(async (to): Promise<true | RouteLocationRaw> => {
   if (to.meta.public) return true
   if (auth.status !== 'signed_in') return { name: 'sign-in', query: { next: to.fullPath } }
   // The server refuses reports to requesters (403); send them where their work is instead.
-  if (to.meta.staff && !auth.isStaff) return { name: 'tickets' }
+  if (to.meta.staff && !auth.mayViewReports) return { name: 'tickets' }
   return true
 })
 

@@ -29,7 +29,8 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     const list = byTicket[ticketId]
     if (!list) return
     const i = list.findIndex((a) => a.id === attachment.id)
-    if (i >= 0) list[i] = attachment
+    // Live payloads carry no per-reader `permissions` (null): keep the ones REST gave.
+    if (i >= 0) list[i] = attachment.permissions ? attachment : { ...attachment, permissions: list[i]!.permissions }
     else list.push(attachment)
   }
 

@@ -15,8 +15,11 @@ export const useAuthStore = defineStore('auth', () => {
   const expired = ref(false)
   let initialising: Promise<void> | null = null
 
-  const isStaff = computed(() => user.value?.role === 'agent' || user.value?.role === 'admin')
-  const isAdmin = computed(() => user.value?.role === 'admin')
+  // What the caller may do beyond single objects: the server's flags (GET /users/me `permissions`),
+  // never re-derived from the role.
+  const mayViewReports = computed(() => !!user.value?.permissions.view_reports)
+  const mayUseAdminSite = computed(() => !!user.value?.permissions.admin_site)
+  const ticketFields = computed(() => user.value?.permissions.create_ticket_fields ?? [])
   const mode = computed(() => provider.value?.mode ?? 'dev')
 
   function useProvider(next: SessionProvider): void {
@@ -91,8 +94,9 @@ export const useAuthStore = defineStore('auth', () => {
     user,
     status,
     expired,
-    isStaff,
-    isAdmin,
+    mayViewReports,
+    mayUseAdminSite,
+    ticketFields,
     mode,
     useProvider,
     init,

@@ -17,9 +17,11 @@ export const useCommentsStore = defineStore('comments', () => {
 
   const people = usePeopleStore()
 
+  /** Live event payloads go to many readers, so their `permissions` are null: keep the ones REST gave. */
   function add(comment: Comment): void {
     people.remember(comment.author)
-    byId[comment.id] = comment
+    const known = byId[comment.id]
+    byId[comment.id] = comment.permissions || !known ? comment : { ...comment, permissions: known.permissions }
     const ids = byTicket[comment.ticket_id]
     if (ids && !ids.includes(comment.id)) ids.push(comment.id)
   }
