@@ -11,10 +11,17 @@ from apps.accounts.models import User
 from apps.attachments.services import attachments_delete_of_comment
 from apps.comments.mentions import mentioned_users
 from apps.comments.models import Comment, CommentMention, CommentRevision
-from apps.comments.permissions import access_comment, can_read_comment, sees_internal
+from apps.comments.permissions import (
+    access_comment,
+    can_read_comment,
+    require_may_delete_comment,
+    require_may_edit_comment,
+    require_may_write_internal,
+    sees_internal,
+)
 from apps.comments.rendering import render_body
 from apps.comments.selectors import comment_for_output
-from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.core.events import Audience, broadcast_on_commit
 from apps.tickets.broadcast import ticket_audience, ticket_topics
 from apps.tickets.models import Ticket
@@ -53,8 +60,8 @@ def comment_create(
     *, actor: User, ticket_id: int, body: str, internal: bool = False, parent_id: int | None = None
 ) -> Comment:
     ticket = access_ticket(actor, ticket_id)
-    if internal and not sees_internal(actor):
-        raise PermissionDenied("Only agents and admins can write internal notes.", code="internal_note_staff_only")
+    if internal:
+        require_may_write_internal(actor)
     parent = _parent_or_error(actor, ticket, parent_id) if parent_id is not None else None
     # A public reply under an internal note would show requesters a reply to something they can't see.
     internal = internal or bool(parent and parent.internal)
@@ -72,10 +79,7 @@ def comment_create(
 def comment_update(*, actor: User, comment_id: int, body: str) -> Comment:
     """Authors edit their own comments; the replaced body is kept as a revision (staff can read them)."""
     comment = access_comment(actor, comment_id, for_update=True)
-    if comment.deleted:
-        raise Conflict("This comment was deleted.", code="comment_deleted")
-    if comment.author_id != actor.pk:
-        raise PermissionDenied("Only the author can edit a comment.", code="not_author")
+    require_may_edit_comment(actor, comment)
     if body == comment.body:
         return comment
     CommentRevision.objects.create(comment=comment, body=comment.body, editor=actor)
@@ -95,12 +99,10 @@ def comment_update(*, actor: User, comment_id: int, body: str) -> Comment:
 @transaction.atomic
 def comment_delete(*, actor: User, comment_id: int) -> Comment:
     """Soft delete by the author or an admin: a placeholder keeps the thread's shape, but the text,
-    every earlier version of it (the revisions) and the comment's attachments are gone for good."""
+    every earlier version of it (the revisions) and the comment's attachments are gone for good.
+    Deleting it again is a 409 `comment_deleted`."""
     comment = access_comment(actor, comment_id, for_update=True)
-    if comment.deleted:
-        return comment
-    if comment.author_id != actor.pk and not actor.is_admin:
-        raise PermissionDenied("Only the author or an admin can delete a comment.", code="not_author")
+    require_may_delete_comment(actor, comment)
     comment.deleted_at = timezone.now()
     comment.deleted_by = actor
     comment.body = comment.body_html = ""

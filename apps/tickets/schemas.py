@@ -85,12 +85,34 @@ class ApprovalSummary(ReadSchema):
     steps_total: int
 
 
+class TicketPermissions(Schema):
+    """What the caller may do to this ticket now, computed by the checks the endpoints enforce
+    (apps/tickets/permissions.py): a flag is true exactly when the matching request is allowed."""
+
+    edit: bool = Field(description="PATCH `title` and `description`")
+    set_priority: bool = Field(description="PATCH `priority`")
+    set_type: bool = Field(description="PATCH `type`")
+    set_team: bool = Field(description="PATCH `team_id`")
+    set_tags: bool = Field(description="PATCH `tags`")
+    set_due: bool = Field(description="PATCH `due_at`")
+    assign: bool = Field(description="POST /tickets/{id}/assign")
+    transition_to: list[StatusName] = Field(description="Statuses POST /tickets/{id}/transition accepts now")
+    comment: bool = Field(description="POST /tickets/{id}/comments")
+    comment_internal: bool = Field(description='POST /tickets/{id}/comments with `"internal": true`')
+    upload: bool = Field(description="POST /tickets/{id}/attachments")
+    watch: bool = Field(description="POST and DELETE /tickets/{id}/watch")
+    delete: bool = Field(description="DELETE /tickets/{id}")
+
+
 class TicketDetail(TicketListItem):
     description: str
     watchers: list[UserOut]
     resolved_at: datetime | None
     closed_at: datetime | None
-    allowed_transitions: list[StatusName] = Field(description="Statuses the caller may move this ticket to now")
+    allowed_transitions: list[StatusName] = Field(
+        description="Statuses the caller may move this ticket to now (the same as `permissions.transition_to`)"
+    )
+    permissions: TicketPermissions = Field(description="What the caller may do to this ticket now")
     approval: ApprovalSummary | None = Field(None, description="The latest approval request, if any")
 
     @field_validator("watchers", mode="before")

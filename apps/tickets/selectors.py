@@ -275,10 +275,16 @@ def _list_items(rows: list[dict]) -> list[dict]:
     ]
 
 
-def ticket_detail(*, user: User, ticket_id: int) -> Ticket:
-    """The ticket with everything its detail shows, in one visibility-checked fetch (404 otherwise)."""
+def ticket_detail(*, user: User, ticket_id: int, after_write: bool = False) -> Ticket:
+    """The ticket with everything its detail shows, in one visibility-checked fetch (404 otherwise).
+
+    `after_write`: the answer to a write the caller just made (they saw the ticket to make it), read
+    without the visibility check: moving a ticket to another team or unwatching it may leave the
+    caller unable to see it any more, and the write still answers 200 with the ticket as written
+    (its `permissions` then say what they may still do: nothing but read this answer)."""
+    tickets = Ticket.objects.all() if after_write else Ticket.objects.filter(visible_tickets_q(user))
     ticket = (
-        Ticket.objects.filter(visible_tickets_q(user), pk=ticket_id)
+        tickets.filter(pk=ticket_id)
         .select_related("requester", "assignee", "team")
         .prefetch_related("tags", "watchers")
         .first()

@@ -1139,6 +1139,7 @@ export interface components {
             finished_at: string | null;
             /** Id */
             id: number;
+            permissions: components["schemas"]["ApprovalPermissions"];
             requested_by: components["schemas"]["UserOut"];
             /**
              * State
@@ -1201,6 +1202,7 @@ export interface components {
             finished_at: string | null;
             /** Id */
             id: number;
+            permissions: components["schemas"]["ApprovalPermissions"];
             requested_by: components["schemas"]["UserOut"];
             /**
              * State
@@ -1218,6 +1220,23 @@ export interface components {
             items: components["schemas"]["ApprovalOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * ApprovalPermissions
+         * @description What the caller may do to this request now (apps/approvals/permissions.py, the rules the
+         *     endpoints enforce): a flag is true exactly when the matching request is allowed.
+         */
+        ApprovalPermissions: {
+            /**
+             * Cancel
+             * @description POST /approvals/{id}/cancel
+             */
+            cancel: boolean;
+            /**
+             * Decide
+             * @description POST /approvals/{id}/decision (for someone in `awaiting_decision_for`; with several, `on_behalf_of` says whom)
+             */
+            decide: boolean;
         };
         /**
          * ApprovalRequestedEvent
@@ -1384,6 +1403,8 @@ export interface components {
              * @description Belongs to an internal note: visible to agents and admins only
              */
             internal: boolean;
+            /** @description What the caller may do to it; null in websocket events (sent to many people) */
+            permissions?: components["schemas"]["AttachmentPermissions"] | null;
             /**
              * Size
              * @description Bytes
@@ -1397,6 +1418,17 @@ export interface components {
             /** Ticket Id */
             ticket_id: number;
             uploaded_by: components["schemas"]["UserOut"] | null;
+        };
+        /**
+         * AttachmentPermissions
+         * @description What the caller may do to this file (apps/attachments/permissions.py, the check DELETE runs).
+         */
+        AttachmentPermissions: {
+            /**
+             * Delete
+             * @description DELETE /attachments/{id}
+             */
+            delete: boolean;
         };
         /** BacklogOut */
         BacklogOut: {
@@ -1670,6 +1702,8 @@ export interface components {
             internal: boolean;
             /** Parent Id */
             parent_id: number | null;
+            /** @description What the caller may do to it; null in websocket events (sent to many people: read the comment over REST for the reader's own flags) */
+            permissions?: components["schemas"]["CommentPermissions"] | null;
             /** Ticket Id */
             ticket_id: number;
         };
@@ -1682,6 +1716,28 @@ export interface components {
              * @description Pass as `cursor` for the next page; null on the last one
              */
             next_cursor: string | null;
+        };
+        /**
+         * CommentPermissions
+         * @description What the caller may do to this comment now (apps/comments/permissions.py, the checks the
+         *     endpoints run): a flag is true exactly when the matching request is allowed.
+         */
+        CommentPermissions: {
+            /**
+             * Delete
+             * @description DELETE /comments/{id}
+             */
+            delete: boolean;
+            /**
+             * Edit
+             * @description PATCH /comments/{id}
+             */
+            edit: boolean;
+            /**
+             * View Revisions
+             * @description GET /comments/{id}/revisions
+             */
+            view_revisions: boolean;
         };
         /** CommentRevisionOut */
         CommentRevisionOut: {
@@ -2043,12 +2099,35 @@ export interface components {
             is_staff: boolean;
             /** Name */
             name: string;
+            permissions: components["schemas"]["MePermissions"];
             /** Role */
             role: string;
             /** Teams */
             teams: components["schemas"]["TeamRef"][];
             /** Username */
             username: string;
+        };
+        /**
+         * MePermissions
+         * @description What the caller may do beyond single objects (those carry their own `permissions`), from the
+         *     checks the endpoints enforce.
+         */
+        MePermissions: {
+            /**
+             * Admin Site
+             * @description May sign in to the Django admin at /admin/
+             */
+            admin_site: boolean;
+            /**
+             * Create Ticket Fields
+             * @description Fields the caller may set on POST /tickets (requesters: no tags, no due date)
+             */
+            create_ticket_fields: ("title" | "description" | "priority" | "type" | "team_id" | "tags" | "due_at")[];
+            /**
+             * View Reports
+             * @description GET /reports/dashboard
+             */
+            view_reports: boolean;
         };
         /**
          * NotificationCreatedFrame
@@ -2656,7 +2735,7 @@ export interface components {
         TicketDetail: {
             /**
              * Allowed Transitions
-             * @description Statuses the caller may move this ticket to now
+             * @description Statuses the caller may move this ticket to now (the same as `permissions.transition_to`)
              */
             allowed_transitions: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed")[];
             /** @description The latest approval request, if any */
@@ -2680,6 +2759,8 @@ export interface components {
              * @description Human key, e.g. HD-42
              */
             number: string;
+            /** @description What the caller may do to this ticket now */
+            permissions: components["schemas"]["TicketPermissions"];
             /**
              * Priority
              * @enum {string}
@@ -2896,6 +2977,78 @@ export interface components {
             items: components["schemas"]["TicketListItem"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * TicketPermissions
+         * @description What the caller may do to this ticket now, computed by the checks the endpoints enforce
+         *     (apps/tickets/permissions.py): a flag is true exactly when the matching request is allowed.
+         */
+        TicketPermissions: {
+            /**
+             * Assign
+             * @description POST /tickets/{id}/assign
+             */
+            assign: boolean;
+            /**
+             * Comment
+             * @description POST /tickets/{id}/comments
+             */
+            comment: boolean;
+            /**
+             * Comment Internal
+             * @description POST /tickets/{id}/comments with `"internal": true`
+             */
+            comment_internal: boolean;
+            /**
+             * Delete
+             * @description DELETE /tickets/{id}
+             */
+            delete: boolean;
+            /**
+             * Edit
+             * @description PATCH `title` and `description`
+             */
+            edit: boolean;
+            /**
+             * Set Due
+             * @description PATCH `due_at`
+             */
+            set_due: boolean;
+            /**
+             * Set Priority
+             * @description PATCH `priority`
+             */
+            set_priority: boolean;
+            /**
+             * Set Tags
+             * @description PATCH `tags`
+             */
+            set_tags: boolean;
+            /**
+             * Set Team
+             * @description PATCH `team_id`
+             */
+            set_team: boolean;
+            /**
+             * Set Type
+             * @description PATCH `type`
+             */
+            set_type: boolean;
+            /**
+             * Transition To
+             * @description Statuses POST /tickets/{id}/transition accepts now
+             */
+            transition_to: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed")[];
+            /**
+             * Upload
+             * @description POST /tickets/{id}/attachments
+             */
+            upload: boolean;
+            /**
+             * Watch
+             * @description POST and DELETE /tickets/{id}/watch
+             */
+            watch: boolean;
         };
         /**
          * TicketRef
@@ -4777,6 +4930,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
