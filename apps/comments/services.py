@@ -65,8 +65,14 @@ def comment_create(
     parent = _parent_or_error(actor, ticket, parent_id) if parent_id is not None else None
     # A public reply under an internal note would show requesters a reply to something they can't see.
     internal = internal or bool(parent and parent.internal)
+    mentions = _mention_names(actor, Comment(ticket=ticket, internal=internal), body)
     comment = Comment.objects.create(
-        ticket=ticket, author=actor, parent=parent, body=body, body_html=render_body(body), internal=internal
+        ticket=ticket,
+        author=actor,
+        parent=parent,
+        body=body,
+        body_html=render_body(body, mentions),
+        internal=internal,
     )
     ticket_touch(ticket=ticket)
     ticket_log(ticket=ticket, actor=actor, kind="comment_added", new={"comment_id": comment.pk}, internal=internal)
@@ -84,7 +90,7 @@ def comment_update(*, actor: User, comment_id: int, body: str) -> Comment:
         return comment
     CommentRevision.objects.create(comment=comment, body=comment.body, editor=actor)
     comment.body = body
-    comment.body_html = render_body(body)
+    comment.body_html = render_body(body, _mention_names(actor, comment, body))
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "edited_at"])
     ticket = comment.ticket
@@ -115,6 +121,19 @@ def comment_delete(*, actor: User, comment_id: int) -> Comment:
     )
     _announce("comment.deleted", comment, ticket, actor)
     return comment
+
+
+def _mention_names(actor: User, comment: Comment, body: str) -> dict[str, str]:
+    """{lower-cased handle or email: display name} of the people `body` mentions who can read the
+    comment (and the author): those render as names. Anyone else stays plain `@text`, so a mention
+    never tells the writer who exists or what their name is."""
+    names = {}
+    for user in mentioned_users(body):
+        if user.pk == actor.pk or can_read_comment(user, comment):
+            for key in (user.username, user.email):
+                if key:
+                    names[key.lower()] = user.display_name
+    return names
 
 
 def _notify_mentions(comment: Comment, ticket: Ticket, actor: User) -> None:

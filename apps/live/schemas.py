@@ -22,6 +22,7 @@ from apps.approvals.schemas import ApprovalCancelledEvent, ApprovalDecidedEvent,
 from apps.attachments.schemas import AttachmentEvent
 from apps.comments.schemas import CommentEvent, MentionEvent
 from apps.notifications.schemas import NotificationOut, NotificationReadEvent
+from apps.queues.schemas import ViewChangedEvent
 from apps.sla.schemas import SlaClockEvent, SlaRecalculatedEvent
 from apps.tickets.schemas import TicketChangedEvent, TicketDeletedEvent
 
@@ -44,6 +45,7 @@ EVENTS: list[tuple[tuple[str, ...], type, str]] = [
     (("notification.created",), NotificationOut, "NotificationCreatedFrame"),
     (("notification.read",), NotificationReadEvent, "NotificationReadFrame"),
     (("access.changed",), AccessChangedEvent, "AccessChangedFrame"),
+    (("view.changed",), ViewChangedEvent, "ViewChangedFrame"),
 ]
 
 

@@ -4,13 +4,15 @@ from ninja import Query, Router, Schema
 from ninja import Status as Respond
 from pydantic import Field, field_validator
 
-from apps.core.fields import INT64_MAX, Cursor, DateTime, ParamId, ParamInt, Text
+from apps.core.fields import INT64_MAX, Cursor, DateTime, ParamBool, ParamId, ParamInt, Text
 from apps.core.schemas import ErrorOut
-from apps.tickets import hooks, selectors, services
+from apps.tickets import bulk, hooks, selectors, services
 from apps.tickets.models import Status, Ticket
 from apps.tickets.permissions import access_ticket, allowed_transitions, is_staff_for, ticket_permissions
 from apps.tickets.schemas import (
     AssignIn,
+    BulkIn,
+    BulkOut,
     Ordering,
     PriorityName,
     SlaFilter,
@@ -40,6 +42,7 @@ class TicketFilterQuery(Schema):
     )
     requester: ParamId | None = None
     team: ParamId | None = None
+    my_teams: ParamBool | None = Field(None, description="true: only tickets of the caller's teams")
     tag: Text | None = Field(None, max_length=50)
     created_after: DateTime | None = None
     created_before: DateTime | None = None
@@ -105,6 +108,19 @@ def ticket_list(request: HttpRequest, query: Query[TicketListQuery]):
 def ticket_create(request: HttpRequest, payload: TicketCreateIn):
     ticket = services.ticket_create(actor=request.auth, **payload.dict())
     return Respond(201, _detail(request.auth, ticket.pk, after_write=True))
+
+
+@router.post("/tickets/bulk", response={200: BulkOut, 422: ErrorOut})
+def ticket_bulk(request: HttpRequest, payload: BulkIn):
+    """One action on up to 200 tickets, each through the single endpoint's service, one result row
+    per distinct id: `ok`, or the `code` and `message` that endpoint would have answered with
+    (`not_found` for a ticket you can't see). Actions and their `params`: `assign` (`assignee_id`,
+    null unassigns), `transition` (`status`, `reason`?), `set_priority` (`priority`), `set_team`
+    (`team_id`, null for the triage queue), `add_tags` / `remove_tags` (`tags`), `watch`, `unwatch`
+    (none). A param the action doesn't take, or a missing one, is a 422."""
+    params = bulk.bulk_params(payload.action, payload.params.dict(exclude_unset=True))
+    results = bulk.ticket_bulk(actor=request.auth, ids=payload.ids, action=payload.action, params=params)
+    return {"results": results}
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetail, 404: ErrorOut})

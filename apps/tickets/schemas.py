@@ -194,6 +194,10 @@ class TicketEventOut(ReadSchema):
     new: dict | list | str | int | None
     note: str
     created_at: datetime
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description='Names of the people and teams `old`/`new` refer to by id: {"user:5": "Alan Agent", "team:2": "Facilities"}',
+    )
 
 
 class TicketEventPage(Schema):
@@ -203,6 +207,49 @@ class TicketEventPage(Schema):
 
 def priority_value(name: str) -> int:
     return Priority.from_name(name).value
+
+
+# --- bulk changes (API.md "Bulk changes"; apps/tickets/bulk.py) -----------------------------------
+
+BULK_MAX_IDS = 200
+BulkAction = Literal["assign", "transition", "set_priority", "set_team", "add_tags", "remove_tags", "watch", "unwatch"]
+
+
+class BulkParams(InputSchema):
+    """The action's parameters; which ones each action takes is `apps.tickets.bulk.PARAMS`."""
+
+    assignee_id: Id | None = Field(None, description="assign: an agent of the ticket's team, an admin, or null")
+    status: StatusName | None = Field(None, description="transition: the status to move to")
+    reason: Text = Field("", max_length=2000, description="transition: optional note for the activity log")
+    priority: PriorityName | None = Field(None, description="set_priority")
+    team_id: Id | None = Field(None, description="set_team: a team id, or null for the triage queue")
+    tags: list[TagIn] | None = Field(None, min_length=1, max_length=20, description="add_tags / remove_tags")
+
+    @field_validator("tags")
+    @classmethod
+    def normalise_tags(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else clean_tags(tags)
+
+
+class BulkIn(InputSchema):
+    ids: list[Id] = Field(
+        min_length=1,
+        max_length=BULK_MAX_IDS,
+        description=f"Ticket ids, at most {BULK_MAX_IDS}; a repeated id is worked (and answered) once",
+    )
+    action: BulkAction
+    params: BulkParams = Field(default_factory=BulkParams)
+
+
+class BulkResultOut(Schema):
+    id: int
+    ok: bool
+    code: str | None = Field(None, description="Why the row failed: the single endpoint's error code")
+    message: str | None = None
+
+
+class BulkOut(Schema):
+    results: list[BulkResultOut] = Field(description="One row per distinct id, in the order sent")
 
 
 class TicketRef(ReadSchema):
