@@ -54,3 +54,26 @@ def own_cache_namespace(settings):
         **settings.CACHES,
         "default": {**default, "KEY_PREFIX": f"{default['KEY_PREFIX']}-{uuid.uuid4().hex[:8]}"},
     }
+
+
+@pytest.fixture(autouse=True, scope="session")
+def event_payloads_checked():
+    """Every broadcast in every test is checked against its documented schema (apps/live/schemas.py)."""
+    from apps.core import events
+    from apps.core.testing.event_payloads import check_event_payload
+
+    events.check_payloads_with(check_event_payload)
+    yield
+    events.check_payloads_with(None)
+
+
+@pytest.fixture
+def toy_event_payloads():
+    """For tests of the event transport that broadcast toy payloads (`{"n": 1}`): the check above is
+    off for the test. Tests of what services emit never use this."""
+    from apps.core import events
+    from apps.core.testing.event_payloads import check_event_payload
+
+    events.check_payloads_with(None)
+    yield
+    events.check_payloads_with(check_event_payload)

@@ -18,6 +18,7 @@ from apps.comments.api import router as comments_router
 from apps.core.api import router as core_router
 from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error_body, field_errors
 from apps.core.throttling import API_THROTTLES, document_throttling
+from apps.live.schemas import openapi_components as live_event_components
 from apps.macros.api import router as macros_router
 from apps.notifications.api import router as notifications_router
 from apps.queues.api import router as queues_router
@@ -46,8 +47,12 @@ ERROR_SCHEMA_REF = "#/components/schemas/ErrorOut"
 
 class HelpdeskAPI(NinjaAPI):
     def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict | None = None):
-        """Ninja's schema, plus COMMON_RESPONSES on every operation they apply to, and 429 where throttled."""
+        """Ninja's schema, plus COMMON_RESPONSES on every operation they apply to, 429 where throttled,
+        and the websocket's event frames as components (`LiveEvent`, apps/live/schemas.py)."""
         schema = document_throttling(self, super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params))
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for name, component in live_event_components().items():
+            components.setdefault(name, component)
         for operations in schema["paths"].values():
             for method, operation in operations.items():
                 responses = operation.setdefault("responses", {})

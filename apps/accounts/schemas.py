@@ -63,3 +63,9 @@ class ApiTokenOut(Schema):
 
 class ApiTokenCreatedOut(ApiTokenOut):
     secret: str = Field(description="Shown only in this response; store it now.")
+
+
+class AccessChangedEvent(Schema):
+    """access.changed, on `user:<id>`: the user's role, teams or active flag changed (reload what you may see)."""
+
+    user_id: int

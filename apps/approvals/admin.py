@@ -4,6 +4,7 @@ the services (the cancel action calls approval_cancel, so the ticket and the log
 from django import forms
 from django.contrib import admin
 
+from apps.approvals.delegations import check_delegate, check_window
 from apps.approvals.models import (
     ApprovalDecision,
     ApprovalRequest,
@@ -13,8 +14,9 @@ from apps.approvals.models import (
     WorkflowStep,
 )
 from apps.approvals.services import approval_cancel
-from apps.approvals.workflows import StepSpec, step_spec_errors
-from apps.core.admin import run_service_on_each
+from apps.approvals.workflows import StepSpec, check_name_free, step_spec_errors
+from apps.core.admin import form_errors_from, run_service_on_each
+from apps.core.errors import DomainError
 
 
 class WorkflowStepForm(forms.ModelForm):
@@ -64,8 +66,25 @@ class WorkflowStepInline(admin.StackedInline):
     autocomplete_fields = ("approver_users", "approver_team")
 
 
+class ApprovalWorkflowForm(forms.ModelForm):
+    class Meta:
+        model = ApprovalWorkflow
+        fields = ("name", "description", "active", "match_type", "match_team", "allow_self_service")
+
+    def clean(self):
+        """The API's name rule (unique ignoring case), from the service's own check."""
+        data = super().clean()
+        if data.get("name"):
+            try:
+                check_name_free(data["name"], exclude_id=self.instance.pk)
+            except DomainError as exc:
+                form_errors_from(self, exc)
+        return data
+
+
 @admin.register(ApprovalWorkflow)
 class ApprovalWorkflowAdmin(admin.ModelAdmin):
+    form = ApprovalWorkflowForm
     list_display = ("name", "active", "allow_self_service", "match_type", "match_team", "step_count", "updated_at")
     list_filter = ("active", "allow_self_service", "match_type")
     search_fields = ("name", "description")
@@ -155,8 +174,34 @@ class ApprovalDecisionAdmin(admin.ModelAdmin):
         return False
 
 
+class DelegationForm(forms.ModelForm):
+    class Meta:
+        model = Delegation
+        fields = ("delegator", "delegate", "starts_at", "ends_at", "note")
+
+    def clean(self):
+        """The API's rules, from the same checks its services make: an active delegate other than
+        the delegator, and (for a new window or changed times) a future window that overlaps none
+        of the delegator's others."""
+        data = super().clean()
+        delegator, delegate = data.get("delegator"), data.get("delegate")
+        starts_at, ends_at = data.get("starts_at"), data.get("ends_at")
+        if self.errors or delegator is None or starts_at is None or ends_at is None:
+            return data
+        new_window = self.instance.pk is None or {"starts_at", "ends_at", "delegator"} & set(self.changed_data)
+        try:
+            if self.instance.pk is None or {"delegate", "delegator"} & set(self.changed_data):
+                check_delegate(delegator=delegator, delegate=delegate)
+            if new_window:
+                check_window(delegator=delegator, starts_at=starts_at, ends_at=ends_at, exclude_id=self.instance.pk)
+        except DomainError as exc:
+            form_errors_from(self, exc, field_of={"delegate_id": "delegate"})
+        return data
+
+
 @admin.register(Delegation)
 class DelegationAdmin(admin.ModelAdmin):
+    form = DelegationForm
     list_display = ("delegator", "delegate", "starts_at", "ends_at", "note")
     list_select_related = ("delegator", "delegate")
     search_fields = ("delegator__email", "delegate__email")

@@ -26,7 +26,17 @@ def delegator_ids_of(delegate: User) -> QuerySet:
     return active_delegations().filter(delegate=delegate).values("delegator_id")
 
 
-def _check_window(*, delegator: User, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None) -> None:
+def check_delegate(*, delegator: User, delegate: User | None) -> None:
+    """An active user other than the delegator (ValidationFailed on `delegate_id`); the admin form asks too."""
+    if delegate is None or not delegate.is_active:
+        raise ValidationFailed({"delegate_id": "No such active user."})
+    if delegate.pk == delegator.pk:
+        raise ValidationFailed({"delegate_id": "You can't delegate to yourself."})
+
+
+def check_window(*, delegator: User, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None) -> None:
+    """A delegation ends after it starts, in the future, and overlaps no other of the delegator's
+    (ValidationFailed, or Conflict `delegation_overlaps`). The admin form asks the same."""
     if ends_at <= starts_at:
         raise ValidationFailed({"ends_at": "The delegation must end after it starts."})
     if ends_at <= timezone.now():
@@ -50,11 +60,8 @@ def delegation_create(
     # Serialise one delegator's changes so the overlap check can't be raced.
     User.objects.select_for_update().filter(pk=actor.pk).first()
     delegate = User.objects.filter(pk=delegate_id, is_active=True).first()
-    if delegate is None:
-        raise ValidationFailed({"delegate_id": "No such active user."})
-    if delegate.pk == actor.pk:
-        raise ValidationFailed({"delegate_id": "You can't delegate to yourself."})
-    _check_window(delegator=actor, starts_at=starts_at, ends_at=ends_at)
+    check_delegate(delegator=actor, delegate=delegate)
+    check_window(delegator=actor, starts_at=starts_at, ends_at=ends_at)
     return Delegation.objects.create(
         delegator=actor, delegate=delegate, starts_at=starts_at, ends_at=ends_at, note=note
     )
@@ -79,7 +86,7 @@ def delegation_update(*, actor: User, delegation_id: int, changes: dict) -> Dele
     starts_at = changes.get("starts_at") or delegation.starts_at
     ends_at = changes.get("ends_at") or delegation.ends_at
     if (starts_at, ends_at) != (delegation.starts_at, delegation.ends_at):
-        _check_window(delegator=actor, starts_at=starts_at, ends_at=ends_at, exclude_id=delegation.pk)
+        check_window(delegator=actor, starts_at=starts_at, ends_at=ends_at, exclude_id=delegation.pk)
         delegation.starts_at, delegation.ends_at = starts_at, ends_at
     delegation.save()
     return delegation

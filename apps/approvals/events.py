@@ -3,20 +3,10 @@ approval summary), with the ticket's audience so the websocket layer filters per
 
 from apps.approvals.delegations import active_delegations
 from apps.approvals.models import ApprovalDecision, ApprovalRequest, RequestStep
+from apps.approvals.presenters import approval_summary
 from apps.core.events import broadcast_on_commit
 from apps.tickets.broadcast import ticket_audience
 from apps.tickets.models import Ticket
-
-
-def approval_summary(approval: ApprovalRequest) -> dict:
-    return {
-        "id": approval.pk,
-        "ticket_id": approval.ticket_id,
-        "state": approval.state,
-        "workflow": approval.workflow_name,
-        "current_step": approval.current_step,
-        "steps_total": approval.steps_total,
-    }
 
 
 def with_current_delegates(user_ids: list[int]) -> list[int]:

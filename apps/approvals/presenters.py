@@ -6,6 +6,19 @@ from apps.approvals.permissions import decidable_for, may_cancel
 from apps.tickets.permissions import Viewer, staff_on
 
 
+def approval_summary(approval: ApprovalRequest) -> dict:
+    """The summary every reader of the ticket may see (ApprovalEventSummary; TicketDetail.approval
+    leaves out ticket_id): in approval events and on the ticket's detail."""
+    return {
+        "id": approval.pk,
+        "ticket_id": approval.ticket_id,
+        "state": approval.state,
+        "workflow": approval.workflow_name,
+        "current_step": approval.current_step,
+        "steps_total": approval.steps_total,
+    }
+
+
 def _user(user: User | None) -> dict | None:
     if user is None:
         return None

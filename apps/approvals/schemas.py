@@ -7,7 +7,7 @@ from pydantic import Field, field_validator
 from apps.accounts.schemas import TeamRef, UserOut
 from apps.approvals.models import ApproverKind, Decision, RequestState, Rule, StepState
 from apps.core.fields import Bool, Cursor, DateTime, Id, InputSchema, Int, ParamBool, ParamInt, PatchSchema, Text
-from apps.tickets.schemas import TypeName
+from apps.tickets.schemas import ApprovalSummary, TicketRef, TypeName
 
 RuleName = Literal[tuple(Rule.values)]  # type: ignore[valid-type]
 ApproverKindName = Literal[tuple(ApproverKind.values)]  # type: ignore[valid-type]
@@ -246,3 +246,48 @@ class DelegationOut(Schema):
     note: str
     active: bool
     created_at: datetime
+
+
+# Websocket event payloads (apps/live/schemas.py names them by event).
+
+
+class ApprovalEventSummary(ApprovalSummary):
+    ticket_id: int
+
+
+class OpenedStepRef(Schema):
+    id: int
+    order: int
+    name: str
+
+
+class ApprovalRequestedEvent(Schema):
+    """approval.requested, on `user:<id>` of each approver of the step that opened (and their delegates)."""
+
+    approval: ApprovalEventSummary
+    step: OpenedStepRef
+    ticket: TicketRef
+    actor_id: int
+
+
+class DecisionEventEntry(Schema):
+    step: int = Field(description="The step's order")
+    decision: DecisionName
+    approver_id: int
+    decided_by_id: int
+    on_behalf_of_id: int | None
+
+
+class ApprovalDecidedEvent(Schema):
+    """approval.decided"""
+
+    approval: ApprovalEventSummary
+    decision: DecisionEventEntry
+    actor_id: int
+
+
+class ApprovalCancelledEvent(Schema):
+    """approval.cancelled"""
+
+    approval: ApprovalEventSummary
+    actor_id: int

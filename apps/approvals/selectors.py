@@ -6,6 +6,7 @@ from apps.accounts.models import User
 from apps.approvals.delegations import active_delegations, delegator_ids_of
 from apps.approvals.models import ApprovalDecision, ApprovalRequest, RequestState, RequestStep, StepApprover
 from apps.approvals.permissions import visible_approvals
+from apps.approvals.presenters import approval_summary
 from apps.core.errors import NotFound
 from apps.core.pagination import Keyset, keyset_page
 
@@ -41,17 +42,9 @@ def approver_user_ids(ticket_id: int) -> set[int]:
 
 
 def latest_approval_summary(ticket_id: int) -> dict | None:
-    """{id, state, workflow, current_step, steps_total} of the ticket's latest approval request."""
+    """The summary (presenters.approval_summary) of the ticket's latest approval request, or None."""
     latest = ApprovalRequest.objects.filter(ticket_id=ticket_id).order_by("-created_at", "-id").first()
-    if latest is None:
-        return None
-    return {
-        "id": latest.pk,
-        "state": latest.state,
-        "workflow": latest.workflow_name,
-        "current_step": latest.current_step,
-        "steps_total": latest.steps_total,
-    }
+    return approval_summary(latest) if latest is not None else None
 
 
 def _with_everything(requests: QuerySet[ApprovalRequest]) -> QuerySet[ApprovalRequest]:

@@ -98,7 +98,8 @@ def _check_match_team(team_id: int | None) -> None:
         raise ValidationFailed({"match_team_id": "No such team."})
 
 
-def _check_name_free(name: str, exclude_id: int | None = None) -> None:
+def check_name_free(name: str, exclude_id: int | None = None) -> None:
+    """Workflow names are unique ignoring case (ValidationFailed on `name`); the admin form asks too."""
     clash = ApprovalWorkflow.objects.filter(name__iexact=name)
     if exclude_id is not None:
         clash = clash.exclude(pk=exclude_id)
@@ -122,7 +123,7 @@ def workflow_create(
     allow_self_service: bool = False,
 ) -> ApprovalWorkflow:
     _require_admin(actor)
-    _check_name_free(name)
+    check_name_free(name)
     _check_match_team(match_team_id)
     _validate_steps(steps)
     workflow = ApprovalWorkflow.objects.create(
@@ -145,7 +146,7 @@ def workflow_update(*, actor: User, workflow_id: int, changes: dict) -> Approval
     if workflow is None:
         raise NotFound("No such workflow.")
     if "name" in changes:
-        _check_name_free(changes["name"], exclude_id=workflow.pk)
+        check_name_free(changes["name"], exclude_id=workflow.pk)
     if "match_team_id" in changes:
         _check_match_team(changes["match_team_id"])
         workflow.match_team_id = changes["match_team_id"]

@@ -60,3 +60,11 @@ class UploadOut(Schema):
 class AttachmentIntentOut(Schema):
     attachment: AttachmentOut
     upload: UploadOut
+
+
+class AttachmentEvent(Schema):
+    """attachment.available, attachment.deleted (websocket event payload; apps/live/schemas.py)."""
+
+    attachment: AttachmentOut
+    ticket_id: int
+    actor_id: int

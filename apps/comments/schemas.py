@@ -8,6 +8,7 @@ from apps.attachments.models import AttachmentStatus
 from apps.attachments.schemas import AttachmentOut
 from apps.comments.permissions import comment_permissions
 from apps.core.fields import Bool, Id, InputSchema, Text
+from apps.tickets.schemas import TicketRef
 
 BODY_MAX = 20000
 
@@ -93,3 +94,22 @@ class CommentRevisionOut(Schema):
     body: str = Field(description="The body before this edit")
     editor: UserOut | None
     replaced_at: datetime
+
+
+# Websocket event payloads (apps/live/schemas.py names them by event).
+
+
+class CommentEvent(Schema):
+    """comment.created, .updated, .deleted (a deleted comment is its placeholder)."""
+
+    comment: CommentOut
+    ticket_id: int
+    actor_id: int
+
+
+class MentionEvent(Schema):
+    """mention, on `user:<id>` of each person @mentioned who may read the comment."""
+
+    comment: CommentOut
+    ticket: TicketRef
+    actor_id: int

@@ -26,7 +26,7 @@ from apps.core.events import Audience, broadcast_on_commit
 from apps.tickets.broadcast import ticket_audience, ticket_topics
 from apps.tickets.models import Ticket
 from apps.tickets.permissions import access_ticket
-from apps.tickets.services import ticket_log, ticket_watch
+from apps.tickets.services import ticket_log, ticket_touch, ticket_watch
 
 
 def comment_payload(comment: Comment) -> dict:
@@ -74,7 +74,7 @@ def comment_create(
         body_html=render_body(body, mentions),
         internal=internal,
     )
-    Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+    ticket_touch(ticket=ticket)
     ticket_log(ticket=ticket, actor=actor, kind="comment_added", new={"comment_id": comment.pk}, internal=internal)
     _announce("comment.created", comment, ticket, actor)
     _notify_mentions(comment, ticket, actor)

@@ -39,6 +39,20 @@ def run_service_on_each(
     return done
 
 
+def form_errors_from(form, exc: DomainError, field_of: dict[str, str] | None = None) -> None:
+    """Puts a service's refusal on an admin form: each field of a ValidationFailed on its field
+    (renamed through `field_of` where the form names it differently), anything else on the form.
+    So a form's clean() can run the service's own rule and show it as the API would word it."""
+    fields = (exc.details or {}).get("fields") if isinstance(exc.details, dict) else None
+    if not fields:
+        form.add_error(None, exc.message)
+        return
+    for name, errors in fields.items():
+        target = (field_of or {}).get(name, name)
+        for error in errors:
+            form.add_error(target if target in form.fields else None, error)
+
+
 class ReadOnlyAdminMixin:
     """Rows written only by services (activity, decisions, comments): shown, never edited here."""
 

@@ -58,6 +58,15 @@ class DomainEvent:
 EventSubscriber = Callable[[DomainEvent], None]
 _subscribers: list[EventSubscriber] = []
 _in_transaction: list[EventSubscriber] = []
+# Set by the test suite (conftest.py): checks each payload against the schema the websocket
+# documents for its event (apps/live/schemas.py) and raises on a mismatch. None in production.
+_payload_check: Callable[[str, dict], None] | None = None
+
+
+def check_payloads_with(check: Callable[[str, dict], None] | None) -> None:
+    """`check(event, data)` runs on every broadcast, before anything is encoded; None turns it off."""
+    global _payload_check
+    _payload_check = check
 
 
 def subscribe(handler: EventSubscriber) -> EventSubscriber:
@@ -95,6 +104,8 @@ def broadcast_on_commit(event: str, data: dict, *, topics: Iterable[str], audien
     transaction must not leak into an event describing this moment. The websocket layer gets the
     encoded frames; every subscriber (see `subscribe`) gets the same moment as a DomainEvent.
     """
+    if _payload_check is not None:
+        _payload_check(event, data)
     topics = list(dict.fromkeys(topics))
     frames = {topic: encode_frame(topic, event, data) for topic in topics}
     audience_facts = asdict(audience) if audience else None
@@ -127,6 +138,9 @@ def broadcast_each_on_commit(
     payloads = [(topic, data) for topic, data in payloads]
     if not payloads:
         return
+    if _payload_check is not None:
+        for _, data in payloads:
+            _payload_check(event, data)
     frames = {topic: encode_frame(topic, event, data) for topic, data in payloads}
     audience_facts = asdict(audience) if audience else None
     domain_events = [

@@ -95,3 +95,10 @@ class UnsubscribeOut(Schema):
     topics: list[str] = Field(description="What the link stops, in words, per kind")
     email: str = Field(description="The address the link was sent to, partly hidden")
     used: bool = Field(description="The link was used already (each works once)")
+
+
+class NotificationReadEvent(Schema):
+    """notification.read, on `user:<id>`: these notifications were marked read (in another tab)."""
+
+    ids: list[int]
+    unread_count: int

@@ -74,3 +74,15 @@ class ViewUpdateIn(PatchSchema):
 
     _name = field_validator("name")(classmethod(lambda cls, value: _named(value)))
     _columns = field_validator("columns")(classmethod(lambda cls, value: _distinct(value)))
+
+
+class ChangedViewRef(Schema):
+    id: int
+    key: str
+
+
+class ViewChangedEvent(Schema):
+    """view.changed, on `user:<id>` of everyone whose sidebar shows the view: reload the sidebar."""
+
+    view: ChangedViewRef
+    deleted: bool

@@ -6,10 +6,12 @@ from pydantic import AfterValidator, Field
 
 from apps.core.fields import Id, Int, Text
 from apps.sla.calendars import known_timezones, parse_hours
+from apps.sla.models import ClockKind
 from apps.tickets.models import Status
-from apps.tickets.schemas import PriorityName, StatusName, TypeName
+from apps.tickets.schemas import PriorityName, StatusName, TicketChangedEvent, TypeName
 
 Hours = dict[str, list[list[Text]]]
+ClockKindName = Literal[tuple(ClockKind.values)]  # type: ignore[valid-type]
 MAX_TARGET_MINUTES = 525_600  # a year of minutes: beyond that a target is a typo
 
 
@@ -171,3 +173,22 @@ class TicketSlaOut(Schema):
     calendar: str
     timezone: str
     clocks: list[ClockDetailOut]
+
+
+# Websocket event payloads (apps/live/schemas.py names them by event).
+
+
+class SlaClockEvent(TicketChangedEvent):
+    """ticket.sla_warning, ticket.sla_breached: a clock crossed its warning threshold or its target."""
+
+    clock: ClockKindName
+    due_at: datetime | None
+    breached_at: datetime | None
+    policy: str = Field(description="The policy's name")
+
+
+class SlaRecalculatedEvent(Schema):
+    """sla.recalculated, on `tickets`: a calendar or policy change moved many tickets' clocks (reload)."""
+
+    tickets: int = Field(description="How many tickets' clocks changed")
+    actor_id: int | None

@@ -250,3 +250,33 @@ class BulkResultOut(Schema):
 
 class BulkOut(Schema):
     results: list[BulkResultOut] = Field(description="One row per distinct id, in the order sent")
+
+
+class TicketRef(ReadSchema):
+    """A ticket named in another resource's payload."""
+
+    id: int
+    number: str = Field(validation_alias="key", description="Human key, e.g. HD-42")
+    title: str
+
+
+# Websocket event payloads (`data` of an event frame; apps/live/schemas.py names them by event).
+
+
+class TicketChangedEvent(Schema):
+    """ticket.created, .updated, .transitioned, .assigned, .sla_changed: the ticket as GET /tickets lists it."""
+
+    ticket: TicketListItem
+    actor_id: int | None = Field(description="Who made the change; null when the system did (SLA clocks)")
+
+
+class DeletedTicketRef(Schema):
+    id: int
+    number: str
+
+
+class TicketDeletedEvent(Schema):
+    """ticket.deleted"""
+
+    ticket: DeletedTicketRef
+    actor_id: int

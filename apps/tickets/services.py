@@ -291,6 +291,12 @@ def ticket_unwatch(*, actor: User, ticket_id: int) -> Ticket:
     return ticket
 
 
+def ticket_touch(*, ticket: Ticket) -> None:
+    """Marks the ticket as changed now (updated_at, no new version): activity other apps add to it,
+    e.g. a comment. Call inside the caller's transaction."""
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+
+
 @transaction.atomic
 def ticket_delete(*, actor: User, ticket_id: int) -> None:
     ticket = access_ticket(actor, ticket_id, for_update=True)

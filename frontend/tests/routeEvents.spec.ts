@@ -30,8 +30,9 @@ function harness() {
     onEvent: (l) => ((listener = l), () => undefined),
     onReconnect: (l) => ((reconnect = l), () => undefined),
   })
-  const send = (event: string, data: Record<string, unknown>, topic = 'tickets') =>
-    listener({ type: 'event', topic, event, data })
+  // Fixtures carry only the fields a case reads, so the frame is asserted to be a LiveEvent here.
+  const send = (event: EventFrame['event'], data: object, topic = 'tickets') =>
+    listener({ type: 'event', topic, event, data } as EventFrame)
   return { send, reconnect: () => reconnect() }
 }
 

@@ -6,6 +6,7 @@ from django.test import Client
 from apps.accounts.models import ApiToken, Role, User
 from apps.accounts.services import api_token_create
 from apps.core.testing.client import ApiClient
+from apps.core.testing.events import EventRecorder
 from apps.core.testing.factories import make_team, make_user
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +84,20 @@ def test_role_change_in_the_admin_takes_effect_in_the_api(staff_client, requeste
     response = staff_client.post(f"/admin/accounts/user/{requester.pk}/change/", data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     assert ApiClient(requester).get("users/me").json()["role"] == Role.AGENT
+
+
+@pytest.mark.django_db(transaction=True)
+def test_revoke_action_tells_open_sockets_like_the_api_does(staff_client, requester):
+    """Through api_token_revoke: the owner's sockets hear access.changed and re-check the token."""
+    token, _ = api_token_create(user=requester, name="script")
+    recorder = EventRecorder(f"user:{requester.pk}")
+    first = staff_client.post(
+        "/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}, follow=True
+    )
+    assert "Revoked 1 token(s)." in first.content.decode()
+    assert recorder.events() == [(f"user:{requester.pk}", "access.changed")]
+    again = staff_client.post(
+        "/admin/accounts/apitoken/", {"action": "revoke", "_selected_action": [token.pk]}, follow=True
+    )
+    assert "token(s)." not in again.content.decode()  # already revoked: nothing to do, nobody told
+    assert recorder.events() == []

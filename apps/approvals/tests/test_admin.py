@@ -1,11 +1,14 @@
 """Admins define workflows in the Django admin with steps inline; the same step rules as the API apply."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from apps.accounts.models import Role
-from apps.approvals import services
-from apps.approvals.models import ApprovalRequest, ApprovalWorkflow
+from apps.approvals import delegations, services
+from apps.approvals.models import ApprovalRequest, ApprovalWorkflow, Delegation
 from apps.approvals.tests.factories import make_workflow
 from apps.core.testing.factories import make_user
 from apps.tickets.models import Ticket
@@ -99,3 +102,51 @@ def test_admin_site_cancel_still_obeys_the_service_rules(agent, requester, team,
     )
     client.post("/admin/approvals/approvalrequest/", {"action": "cancel", "_selected_action": [approval.pk]})
     assert ApprovalRequest.objects.get().state == "pending"
+
+
+def test_admin_refuses_a_workflow_name_the_api_refuses(staff_client, api, admin_user, approvers):
+    """Names are unique ignoring case: the admin asks the service's own check (check_name_free)."""
+    make_workflow({"users": approvers}, name="Hardware")
+    step = {"name": "Manager", "approver_kind": "users", "approver_ids": [approvers[0].pk]}
+    by_api = api(admin_user).post("approvals/workflows", {"name": "HARDWARE", "steps": [step]})
+    assert by_api.status_code == 422
+    assert by_api.json()["details"]["fields"]["name"] == ["A workflow with this name exists."]
+    by_admin = staff_client.post(ADD_URL, workflow_form("hardware", approver_users=[approvers[0].pk]))
+    assert by_admin.status_code == 200
+    assert by_admin.context["adminform"].form.errors["name"] == ["A workflow with this name exists."]
+    assert list(ApprovalWorkflow.objects.values_list("name", flat=True)) == ["Hardware"]
+
+
+def _delegation_form(delegator, delegate, starts_at, ends_at) -> dict:
+    return {
+        "delegator": delegator.pk,
+        "delegate": delegate.pk,
+        "starts_at_0": starts_at.strftime("%Y-%m-%d"),
+        "starts_at_1": starts_at.strftime("%H:%M:%S"),
+        "ends_at_0": ends_at.strftime("%Y-%m-%d"),
+        "ends_at_1": ends_at.strftime("%H:%M:%S"),
+        "note": "",
+    }
+
+
+def test_admin_refuses_a_delegation_the_api_refuses(staff_client, api, approvers):
+    """No overlapping windows, no delegating to oneself: the admin form runs the services' checks."""
+    me, other, third = approvers
+    now = timezone.localtime()
+    start, end = now + timedelta(days=1), now + timedelta(days=8)
+    delegations.delegation_create(actor=me, delegate_id=other.pk, starts_at=start, ends_at=end)
+    body = {"delegate_id": third.pk, "starts_at": (start + timedelta(days=2)).isoformat(), "ends_at": end.isoformat()}
+    by_api = api(me).post("approvals/delegations", body)
+    assert (by_api.status_code, by_api.json()["code"]) == (409, "delegation_overlaps")
+
+    url = "/admin/approvals/delegation/add/"
+    overlapping = staff_client.post(url, _delegation_form(me, third, start + timedelta(days=2), end))
+    assert overlapping.status_code == 200
+    assert overlapping.context["adminform"].form.non_field_errors() == [by_api.json()["message"]]
+    to_self = staff_client.post(url, _delegation_form(third, third, start, end))
+    assert to_self.context["adminform"].form.errors["delegate"] == ["You can't delegate to yourself."]
+    assert Delegation.objects.count() == 1
+
+    elsewhere = staff_client.post(url, _delegation_form(third, me, start, end))  # another delegator: fine
+    assert elsewhere.status_code == 302
+    assert Delegation.objects.count() == 2

@@ -23,6 +23,12 @@ def in_memory_layer(settings):
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 
+@pytest.fixture(autouse=True)
+def transport_only(toy_event_payloads):
+    """These tests exercise the transport with toy payloads; what services emit is checked against
+    its schema everywhere else (conftest.py, apps/live/tests/test_event_schemas.py)."""
+
+
 class Listener:
     """A channel in the `tickets` group of the in-memory layer."""
 

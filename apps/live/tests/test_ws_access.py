@@ -71,6 +71,7 @@ async def test_demotion_to_requester_stops_delivery(world):
     await socket.disconnect()
 
 
+@pytest.mark.usefixtures("toy_event_payloads")  # the notes are toy payloads: only their audience matters
 async def test_demoted_watcher_keeps_the_ticket_but_loses_internal_events(world):
     await database_sync_to_async(tickets.ticket_watch)(actor=world["alan"], ticket_id=world["ticket"].pk)
     socket, topic = await alan_following(world)

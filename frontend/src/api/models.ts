@@ -49,3 +49,6 @@ export type Sla = S['SlaOut']
 export type SlaClock = S['SlaClockOut']
 export type TicketSla = S['TicketSlaOut']
 export type TicketSlaClock = S['ClockDetailOut']
+
+/** A websocket event frame: the union of every event's frame, discriminated by `event`. */
+export type LiveEvent = S['LiveEvent']

@@ -1171,6 +1171,36 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AccessChangedEvent
+         * @description access.changed, on `user:<id>`: the user's role, teams or active flag changed (reload what you may see).
+         */
+        AccessChangedEvent: {
+            /** User Id */
+            user_id: number;
+        };
+        /**
+         * AccessChangedFrame
+         * @description A websocket push of access.changed.
+         */
+        AccessChangedFrame: {
+            data: components["schemas"]["AccessChangedEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "access.changed";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
+        };
         /** ApiTokenCreatedOut */
         ApiTokenCreatedOut: {
             /**
@@ -1223,6 +1253,69 @@ export interface components {
             /** Revoked At */
             revoked_at: string | null;
         };
+        /**
+         * ApprovalCancelledEvent
+         * @description approval.cancelled
+         */
+        ApprovalCancelledEvent: {
+            /** Actor Id */
+            actor_id: number;
+            approval: components["schemas"]["ApprovalEventSummary"];
+        };
+        /**
+         * ApprovalCancelledFrame
+         * @description A websocket push of approval.cancelled.
+         */
+        ApprovalCancelledFrame: {
+            data: components["schemas"]["ApprovalCancelledEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "approval.cancelled";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
+        };
+        /**
+         * ApprovalDecidedEvent
+         * @description approval.decided
+         */
+        ApprovalDecidedEvent: {
+            /** Actor Id */
+            actor_id: number;
+            approval: components["schemas"]["ApprovalEventSummary"];
+            decision: components["schemas"]["DecisionEventEntry"];
+        };
+        /**
+         * ApprovalDecidedFrame
+         * @description A websocket push of approval.decided.
+         */
+        ApprovalDecidedFrame: {
+            data: components["schemas"]["ApprovalDecidedEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "approval.decided";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
+        };
         /** ApprovalDetailOut */
         ApprovalDetailOut: {
             /**
@@ -1253,6 +1346,21 @@ export interface components {
             steps_total: number;
             ticket: components["schemas"]["ApprovalTicketRef"];
             workflow: components["schemas"]["WorkflowRef"];
+        };
+        /** ApprovalEventSummary */
+        ApprovalEventSummary: {
+            /** Current Step */
+            current_step: number | null;
+            /** Id */
+            id: number;
+            /** State */
+            state: string;
+            /** Steps Total */
+            steps_total: number;
+            /** Ticket Id */
+            ticket_id: number;
+            /** Workflow */
+            workflow: string;
         };
         /** ApprovalListQuery */
         ApprovalListQuery: {
@@ -1324,6 +1432,39 @@ export interface components {
              */
             decide: boolean;
         };
+        /**
+         * ApprovalRequestedEvent
+         * @description approval.requested, on `user:<id>` of each approver of the step that opened (and their delegates).
+         */
+        ApprovalRequestedEvent: {
+            /** Actor Id */
+            actor_id: number;
+            approval: components["schemas"]["ApprovalEventSummary"];
+            step: components["schemas"]["OpenedStepRef"];
+            ticket: components["schemas"]["TicketRef"];
+        };
+        /**
+         * ApprovalRequestedFrame
+         * @description A websocket push of approval.requested.
+         */
+        ApprovalRequestedFrame: {
+            data: components["schemas"]["ApprovalRequestedEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "approval.requested";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
+        };
         /** ApprovalsOut */
         ApprovalsOut: {
             /** By Workflow */
@@ -1392,6 +1533,39 @@ export interface components {
              * @description Exact size in bytes (at most ATTACHMENT_MAX_BYTES); checked on completion
              */
             size: number;
+        };
+        /**
+         * AttachmentEvent
+         * @description attachment.available, attachment.deleted (websocket event payload; apps/live/schemas.py).
+         */
+        AttachmentEvent: {
+            /** Actor Id */
+            actor_id: number;
+            attachment: components["schemas"]["AttachmentOut"];
+            /** Ticket Id */
+            ticket_id: number;
+        };
+        /**
+         * AttachmentFrame
+         * @description A websocket push of attachment.available, attachment.deleted.
+         */
+        AttachmentFrame: {
+            data: components["schemas"]["AttachmentEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "attachment.available" | "attachment.deleted";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
         };
         /** AttachmentIntentOut */
         AttachmentIntentOut: {
@@ -1633,6 +1807,13 @@ export interface components {
             /** Timezone */
             timezone?: string | null;
         };
+        /** ChangedViewRef */
+        ChangedViewRef: {
+            /** Id */
+            id: number;
+            /** Key */
+            key: string;
+        };
         /** Channels */
         Channels: {
             /** Email */
@@ -1715,6 +1896,39 @@ export interface components {
              * @description Reply to this top-level comment (one level). A reply to an internal note is internal.
              */
             parent_id?: number | null;
+        };
+        /**
+         * CommentEvent
+         * @description comment.created, .updated, .deleted (a deleted comment is its placeholder).
+         */
+        CommentEvent: {
+            /** Actor Id */
+            actor_id: number;
+            comment: components["schemas"]["CommentOut"];
+            /** Ticket Id */
+            ticket_id: number;
+        };
+        /**
+         * CommentFrame
+         * @description A websocket push of comment.created, comment.updated, comment.deleted.
+         */
+        CommentFrame: {
+            data: components["schemas"]["CommentEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "comment.created" | "comment.deleted" | "comment.updated";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
         };
         /** CommentListQuery */
         CommentListQuery: {
@@ -1891,6 +2105,25 @@ export interface components {
             /** @description The approver a delegate decided for (null when not delegated) */
             on_behalf_of: components["schemas"]["UserOut"] | null;
         };
+        /** DecisionEventEntry */
+        DecisionEventEntry: {
+            /** Approver Id */
+            approver_id: number;
+            /** Decided By Id */
+            decided_by_id: number;
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "approve" | "reject";
+            /** On Behalf Of Id */
+            on_behalf_of_id: number | null;
+            /**
+             * Step
+             * @description The step's order
+             */
+            step: number;
+        };
         /**
          * DecisionIn
          * @description A comment is required to reject (422 on `comment` otherwise).
@@ -1990,6 +2223,13 @@ export interface components {
              */
             starts_at?: string;
         };
+        /** DeletedTicketRef */
+        DeletedTicketRef: {
+            /** Id */
+            id: number;
+            /** Number */
+            number: string;
+        };
         /** DevTokenIn */
         DevTokenIn: {
             /**
@@ -2074,6 +2314,11 @@ export interface components {
          * @enum {string}
          */
         Kind: "assigned" | "mentioned" | "comment_added" | "status_changed" | "approval_requested" | "approval_reminder" | "approval_decided" | "sla_warning" | "sla_breached";
+        /**
+         * LiveEvent
+         * @description Every server push of the websocket (`{"type": "event", ...}`), told apart by `event`.
+         */
+        LiveEvent: components["schemas"]["TicketChangedFrame"] | components["schemas"]["TicketDeletedFrame"] | components["schemas"]["SlaClockFrame"] | components["schemas"]["SlaRecalculatedFrame"] | components["schemas"]["CommentFrame"] | components["schemas"]["MentionFrame"] | components["schemas"]["AttachmentFrame"] | components["schemas"]["ApprovalRequestedFrame"] | components["schemas"]["ApprovalDecidedFrame"] | components["schemas"]["ApprovalCancelledFrame"] | components["schemas"]["NotificationCreatedFrame"] | components["schemas"]["NotificationReadFrame"] | components["schemas"]["AccessChangedFrame"] | components["schemas"]["ViewChangedFrame"];
         /** MacroApplyIn */
         MacroApplyIn: {
             /**
@@ -2277,6 +2522,38 @@ export interface components {
             /** Ids */
             ids?: number[] | null;
         };
+        /**
+         * MentionEvent
+         * @description mention, on `user:<id>` of each person @mentioned who may read the comment.
+         */
+        MentionEvent: {
+            /** Actor Id */
+            actor_id: number;
+            comment: components["schemas"]["CommentOut"];
+            ticket: components["schemas"]["TicketRef"];
+        };
+        /**
+         * MentionFrame
+         * @description A websocket push of mention.
+         */
+        MentionFrame: {
+            data: components["schemas"]["MentionEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "mention";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
+        };
         /** MeOut */
         MeOut: {
             /** Email */
@@ -2316,6 +2593,28 @@ export interface components {
              * @description GET /reports/dashboard
              */
             view_reports: boolean;
+        };
+        /**
+         * NotificationCreatedFrame
+         * @description A websocket push of notification.created.
+         */
+        NotificationCreatedFrame: {
+            data: components["schemas"]["NotificationOut"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "notification.created";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
         };
         /** NotificationOut */
         NotificationOut: {
@@ -2373,6 +2672,38 @@ export interface components {
             unread: boolean;
         };
         /**
+         * NotificationReadEvent
+         * @description notification.read, on `user:<id>`: these notifications were marked read (in another tab).
+         */
+        NotificationReadEvent: {
+            /** Ids */
+            ids: number[];
+            /** Unread Count */
+            unread_count: number;
+        };
+        /**
+         * NotificationReadFrame
+         * @description A websocket push of notification.read.
+         */
+        NotificationReadFrame: {
+            data: components["schemas"]["NotificationReadEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "notification.read";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
+        };
+        /**
          * NotificationSettingsIn
          * @description Only the kinds sent change; within a kind, only the channels sent.
          */
@@ -2410,6 +2741,15 @@ export interface components {
             number: string;
             /** Title */
             title: string;
+        };
+        /** OpenedStepRef */
+        OpenedStepRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Order */
+            order: number;
         };
         /** PeriodOut */
         PeriodOut: {
@@ -2565,6 +2905,54 @@ export interface components {
             resolved: number;
         };
         /**
+         * SlaClockEvent
+         * @description ticket.sla_warning, ticket.sla_breached: a clock crossed its warning threshold or its target.
+         */
+        SlaClockEvent: {
+            /**
+             * Actor Id
+             * @description Who made the change; null when the system did (SLA clocks)
+             */
+            actor_id: number | null;
+            /** Breached At */
+            breached_at: string | null;
+            /**
+             * Clock
+             * @enum {string}
+             */
+            clock: "first_response" | "resolution";
+            /** Due At */
+            due_at: string | null;
+            /**
+             * Policy
+             * @description The policy's name
+             */
+            policy: string;
+            ticket: components["schemas"]["TicketListItem"];
+        };
+        /**
+         * SlaClockFrame
+         * @description A websocket push of ticket.sla_warning, ticket.sla_breached.
+         */
+        SlaClockFrame: {
+            data: components["schemas"]["SlaClockEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "ticket.sla_breached" | "ticket.sla_warning";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
+        };
+        /**
          * SlaClockOut
          * @description One SLA clock as apps.sla stores it on the ticket (`Ticket.sla`, written only by apps.sla).
          */
@@ -2660,6 +3048,41 @@ export interface components {
              */
             policy: string;
             resolution: components["schemas"]["SlaTargetShare"];
+        };
+        /**
+         * SlaRecalculatedEvent
+         * @description sla.recalculated, on `tickets`: a calendar or policy change moved many tickets' clocks (reload).
+         */
+        SlaRecalculatedEvent: {
+            /** Actor Id */
+            actor_id: number | null;
+            /**
+             * Tickets
+             * @description How many tickets' clocks changed
+             */
+            tickets: number;
+        };
+        /**
+         * SlaRecalculatedFrame
+         * @description A websocket push of sla.recalculated.
+         */
+        SlaRecalculatedFrame: {
+            data: components["schemas"]["SlaRecalculatedEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "sla.recalculated";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
         };
         /** SlaTargetShare */
         SlaTargetShare: {
@@ -2767,6 +3190,40 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * TicketChangedEvent
+         * @description ticket.created, .updated, .transitioned, .assigned, .sla_changed: the ticket as GET /tickets lists it.
+         */
+        TicketChangedEvent: {
+            /**
+             * Actor Id
+             * @description Who made the change; null when the system did (SLA clocks)
+             */
+            actor_id: number | null;
+            ticket: components["schemas"]["TicketListItem"];
+        };
+        /**
+         * TicketChangedFrame
+         * @description A websocket push of ticket.created, ticket.updated, ticket.transitioned, ticket.assigned, ticket.sla_changed.
+         */
+        TicketChangedFrame: {
+            data: components["schemas"]["TicketChangedEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "ticket.assigned" | "ticket.created" | "ticket.sla_changed" | "ticket.transitioned" | "ticket.updated";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
+        };
         /** TicketCreateIn */
         TicketCreateIn: {
             /**
@@ -2794,6 +3251,37 @@ export interface components {
              * @enum {string}
              */
             type: "incident" | "service_request" | "change" | "question";
+        };
+        /**
+         * TicketDeletedEvent
+         * @description ticket.deleted
+         */
+        TicketDeletedEvent: {
+            /** Actor Id */
+            actor_id: number;
+            ticket: components["schemas"]["DeletedTicketRef"];
+        };
+        /**
+         * TicketDeletedFrame
+         * @description A websocket push of ticket.deleted.
+         */
+        TicketDeletedFrame: {
+            data: components["schemas"]["TicketDeletedEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "ticket.deleted";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
         };
         /** TicketDetail */
         TicketDetail: {
@@ -3131,6 +3619,21 @@ export interface components {
              */
             watch: boolean;
         };
+        /**
+         * TicketRef
+         * @description A ticket named in another resource's payload.
+         */
+        TicketRef: {
+            /** Id */
+            id: number;
+            /**
+             * Number
+             * @description Human key, e.g. HD-42
+             */
+            number: string;
+            /** Title */
+            title: string;
+        };
         /** TicketSlaOut */
         TicketSlaOut: {
             /** Calendar */
@@ -3293,6 +3796,37 @@ export interface components {
              * @default
              */
             search: string;
+        };
+        /**
+         * ViewChangedEvent
+         * @description view.changed, on `user:<id>` of everyone whose sidebar shows the view: reload the sidebar.
+         */
+        ViewChangedEvent: {
+            /** Deleted */
+            deleted: boolean;
+            view: components["schemas"]["ChangedViewRef"];
+        };
+        /**
+         * ViewChangedFrame
+         * @description A websocket push of view.changed.
+         */
+        ViewChangedFrame: {
+            data: components["schemas"]["ViewChangedEvent"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            event: "view.changed";
+            /**
+             * Topic
+             * @description `tickets`, `ticket:<id>` or `user:<id>`
+             */
+            topic: string;
+            /**
+             * Type
+             * @constant
+             */
+            type: "event";
         };
         /** ViewCountsOut */
         ViewCountsOut: {

@@ -1,12 +1,9 @@
+import type { LiveEvent } from '@/api/models'
 import { tokenExpiry } from '@/lib/jwt'
 
-/** A server push, exactly as API.md's websocket protocol sends it. */
-export interface EventFrame {
-  type: 'event'
-  topic: string
-  event: string
-  data: Record<string, unknown>
-}
+/** A server push, as API.md's websocket protocol sends it: one of the generated `LiveEvent`
+ * frames (apps/live/schemas.py), whose `event` decides the type of `data`. */
+export type EventFrame = LiveEvent
 
 type ServerFrame =
   | EventFrame
