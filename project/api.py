@@ -18,7 +18,9 @@ from apps.comments.api import router as comments_router
 from apps.core.api import router as core_router
 from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error_body, field_errors
 from apps.core.throttling import API_THROTTLES, document_throttling
+from apps.macros.api import router as macros_router
 from apps.notifications.api import router as notifications_router
+from apps.queues.api import router as queues_router
 from apps.reports.api import router as reports_router
 from apps.sla.api import router as sla_router
 from apps.tickets.api import router as tickets_router
@@ -103,8 +105,10 @@ for router in (
     approvals_router,
     comments_router,
     attachments_router,
+    macros_router,
     notifications_router,
     sla_router,
+    queues_router,
 ):
     api.add_router("/", router)
 

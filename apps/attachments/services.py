@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.attachments import hooks
 from apps.attachments.models import Attachment, AttachmentStatus
-from apps.attachments.permissions import access_attachment
+from apps.attachments.permissions import access_attachment, require_may_delete_attachment
 from apps.attachments.schemas import AttachmentOut
 from apps.attachments.selectors import attachment_for_output, file_of
 from apps.attachments.storage import get_storage
@@ -183,8 +183,7 @@ def attachment_delete(*, actor: User, attachment_id: int) -> None:
     """By the uploader or an admin; the stored object is removed once the deletion is committed."""
     access_attachment(actor, attachment_id)
     attachment = Attachment.objects.select_for_update().get(pk=attachment_id)
-    if attachment.uploaded_by_id != actor.pk and not actor.is_admin:
-        raise PermissionDenied("Only the uploader or an admin can delete a file.", code="not_uploader")
+    require_may_delete_attachment(actor, attachment)
     _delete(actor, attachment)
 
 
