@@ -166,13 +166,17 @@ FROM tickets_ticket t WHERE t.number > %(first_number)s AND t.team_id IS NOT NUL
 """
 
 SLA_CLOCKS = """
-WITH stops AS (
+WITH replies AS (
+  SELECT m.ticket_id, MIN(m.created_at) AS at
+  FROM comments_comment m JOIN tickets_ticket t ON t.id = m.ticket_id
+  WHERE t.number > %(first_number)s AND NOT m.internal AND m.author_id <> t.requester_id
+  GROUP BY m.ticket_id
+), stops AS (
   SELECT t.id, t.created_at, c.kind, c.minutes,
          CASE WHEN c.kind = 'resolution' THEN COALESCE(t.resolved_at, t.closed_at)
-              ELSE LEAST((SELECT MIN(m.created_at) FROM comments_comment m
-                          WHERE m.ticket_id = t.id AND NOT m.internal AND m.author_id <> t.requester_id),
-                         COALESCE(t.resolved_at, t.closed_at)) END AS stop
+              ELSE LEAST(r.at, COALESCE(t.resolved_at, t.closed_at)) END AS stop
   FROM tickets_ticket t JOIN sla_ticketsla s ON s.ticket_id = t.id
+  LEFT JOIN replies r ON r.ticket_id = t.id
   CROSS JOIN (VALUES ('first_response', 240), ('resolution', 1440)) AS c(kind, minutes)
   WHERE t.number > %(first_number)s
 ), due AS (

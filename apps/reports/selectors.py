@@ -190,9 +190,10 @@ def first_response_business(scope: Scope, period: ReportPeriod) -> dict:
         scope.tickets()
         .filter(created_at__gte=period.start, created_at__lt=period.end)
         .annotate(clock=_clock(ClockKind.FIRST_RESPONSE))
-        .filter(clock__counted_seconds__isnull=False)
-        .filter(_staff_reply_at("clock__stopped_at"))
-        .annotate(seconds=F("clock__counted_seconds"))
+        # Through annotations: an OuterRef into the FilteredRelation would join the clocks a second time.
+        .annotate(seconds=F("clock__counted_seconds"), stopped_at=F("clock__stopped_at"))
+        .filter(seconds__isnull=False)
+        .filter(_staff_reply_at("stopped_at"))
     )
     return _duration_figure(rows, "seconds")
 
