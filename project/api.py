@@ -10,14 +10,17 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.errors import Throttled as NinjaThrottled
 
 from apps.accounts.api import router as accounts_router
+from apps.accounts.auth import BearerAuth
+from apps.accounts.dev_api import router as dev_auth_router
 from apps.approvals.api import router as approvals_router
 from apps.attachments.api import router as attachments_router
 from apps.comments.api import router as comments_router
 from apps.core.api import router as core_router
-from apps.core.auth import BearerAuth
 from apps.core.errors import AuthenticationFailed, DomainError, Throttled, error_body, field_errors
 from apps.core.throttling import API_THROTTLES, document_throttling
+from apps.macros.api import router as macros_router
 from apps.notifications.api import router as notifications_router
+from apps.queues.api import router as queues_router
 from apps.reports.api import router as reports_router
 from apps.sla.api import router as sla_router
 from apps.tickets.api import router as tickets_router
@@ -95,14 +98,17 @@ api = HelpdeskAPI(
 # /tickets/{ticket_id} (a string path parameter) would take "export" for an id.
 for router in (
     core_router,
+    dev_auth_router,
     accounts_router,
     reports_router,
     tickets_router,
     approvals_router,
     comments_router,
     attachments_router,
+    macros_router,
     notifications_router,
     sla_router,
+    queues_router,
 ):
     api.add_router("/", router)
 

@@ -8,7 +8,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from apps.core.routing import origin_checked, websocket_urlpatterns  # noqa: E402
+from apps.live.routing import origin_checked, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -82,9 +82,12 @@ INSTALLED_APPS = [
     "apps.approvals",
     "apps.comments",
     "apps.attachments",
+    "apps.macros",
     "apps.notifications",
     "apps.sla",
     "apps.reports",
+    "apps.queues",
+    "apps.live",
 ]
 
 MIDDLEWARE = [

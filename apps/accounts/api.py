@@ -2,7 +2,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from apps.accounts import selectors, services
+from apps.accounts import hooks, selectors, services
 from apps.accounts.schemas import ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, MeOut, TeamOut, UserOut
 from apps.core.fields import ParamId, ParamInt, Text
 from apps.core.schemas import ErrorOut
@@ -26,6 +26,7 @@ def me(request: HttpRequest):
         "role": user.role,
         "teams": list(user.teams.all()),
         "is_staff": user.is_staff,
+        "permissions": hooks.me_permissions(user),
     }
 
 

@@ -24,7 +24,7 @@ What keeps it correct (docs/authentication.md "Cached authentication"):
 - Each hit builds a new User instance from the cached column values: requests never share an
   object, so nothing one request sets on its user can reach another request.
 
-The websocket (apps.core.live) does not use this cache: it authenticates once per socket, and its
+The websocket (apps.live.sessions) does not use this cache: it authenticates once per socket, and its
 re-checks after access.changed must see the database.
 """
 

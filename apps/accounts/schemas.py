@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Literal
 
 from ninja import Schema
 from pydantic import Field
@@ -20,9 +21,21 @@ class TeamRef(ReadSchema):
     name: str
 
 
+class MePermissions(Schema):
+    """What the caller may do beyond single objects (those carry their own `permissions`), from the
+    checks the endpoints enforce."""
+
+    create_ticket_fields: list[Literal["title", "description", "priority", "type", "team_id", "tags", "due_at"]] = (
+        Field(description="Fields the caller may set on POST /tickets (requesters: no tags, no due date)")
+    )
+    view_reports: bool = Field(description="GET /reports/dashboard")
+    admin_site: bool = Field(description="May sign in to the Django admin at /admin/")
+
+
 class MeOut(UserOut):
     teams: list[TeamRef]
     is_staff: bool
+    permissions: MePermissions
 
 
 class TeamOut(Schema):

@@ -179,7 +179,7 @@ def api_token_revoke(*, user: User, token_id: int) -> None:
     if not updated and not ApiToken.objects.filter(pk=token_id, user=user).exists():
         raise NotFound("No such token.")
     if updated:
-        # A websocket opened with this token re-checks it and closes (apps.core.consumers).
+        # A websocket opened with this token re-checks it and closes (apps.live.consumers).
         access_changed(user_ids=[user.pk])
 
 
@@ -271,7 +271,7 @@ def team_ensure(
 
 # --- Access changes ---------------------------------------------------------------------------
 # Role, team membership and the active flag decide what a user may see. Open websockets keep an
-# in-memory snapshot of them (apps.core.consumers), so every change goes through these functions,
+# in-memory snapshot of them (apps.live.consumers), so every change goes through these functions,
 # which tell the user's sockets to reload after the commit. The admin uses them too.
 
 

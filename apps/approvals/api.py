@@ -27,7 +27,7 @@ from apps.approvals.workflows import StepSpec
 from apps.core.errors import DomainError, NotFound, ValidationFailed, field_errors
 from apps.core.fields import ParamId
 from apps.core.schemas import ErrorOut
-from apps.tickets.permissions import access_ticket
+from apps.tickets.permissions import Viewer, access_ticket
 
 router = Router(tags=["approvals"])
 
@@ -36,7 +36,9 @@ WRITE_ERRORS = {403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 def _detail(user, approval_id: int) -> dict:
     approval = selectors.approval_detail(user=user, approval_id=approval_id)
-    return present_approval(approval, viewer_id=user.pk, stands_in_for=selectors.stand_in_for(user), with_steps=True)
+    return present_approval(
+        approval, viewer=Viewer.of(user), stands_in_for=selectors.stand_in_for(user), with_steps=True
+    )
 
 
 def _spec(step: StepIn) -> StepSpec:
@@ -134,9 +136,9 @@ def approval_list(request: HttpRequest, query: Query[ApprovalListQuery]):
     items, next_cursor = selectors.approval_list(
         user=user, state=query.state, mine=query.mine, cursor=query.cursor, limit=query.limit
     )
-    stands_in_for = selectors.stand_in_for(user)
+    stands_in_for, viewer = selectors.stand_in_for(user), Viewer.of(user)
     return {
-        "items": [present_approval(a, viewer_id=user.pk, stands_in_for=stands_in_for, with_steps=False) for a in items],
+        "items": [present_approval(a, viewer=viewer, stands_in_for=stands_in_for, with_steps=False) for a in items],
         "next_cursor": next_cursor,
     }
 

@@ -5,8 +5,8 @@ one the caller may not see is a 404, like a missing one."""
 from django.db.models import QuerySet
 
 from apps.accounts.models import Role, User
-from apps.approvals.models import ApprovalRequest, ApprovalWorkflow
-from apps.core.errors import NotFound, PermissionDenied
+from apps.approvals.models import ApprovalRequest, ApprovalWorkflow, RequestState
+from apps.core.errors import Conflict, NotFound, PermissionDenied
 from apps.tickets.models import Ticket
 from apps.tickets.permissions import is_staff_for, visible_tickets_q
 
@@ -47,12 +47,38 @@ def require_may_start(actor: User, ticket: Ticket, workflow: ApprovalWorkflow) -
         )
 
 
+def may_cancel(actor_id: int, approval: ApprovalRequest, ticket: Ticket, *, staff: bool) -> bool:
+    """The ticket's requester, whoever requested the approval, and the ticket's staff (`staff`:
+    tickets.permissions.is_staff_for / staff_on) may cancel it. No queries."""
+    return actor_id in (ticket.requester_id, approval.requested_by_id) or staff
+
+
 def require_may_cancel(actor: User, approval: ApprovalRequest, ticket: Ticket) -> None:
-    if actor.pk in (ticket.requester_id, approval.requested_by_id) or is_staff_for(actor, ticket):
-        return
-    raise PermissionDenied(
-        "Only the requester, the ticket's agents or admins can cancel an approval.", code="cancel_forbidden"
-    )
+    if not may_cancel(actor.pk, approval, ticket, staff=is_staff_for(actor, ticket)):
+        raise PermissionDenied(
+            "Only the requester, the ticket's agents or admins can cancel an approval.", code="cancel_forbidden"
+        )
+
+
+def require_pending(approval: ApprovalRequest) -> None:
+    """Decisions and cancelling need a pending request (Conflict `approval_not_pending`)."""
+    if approval.state != RequestState.PENDING:
+        raise Conflict(
+            f"This approval is already {approval.state}.",
+            code="approval_not_pending",
+            details={"state": approval.state},
+        )
+
+
+def decidable_for(
+    *, actor_id: int, requester_id: int, approver_ids: list[int], decided_ids: set[int], stands_in_for: set[int]
+) -> list[int]:
+    """Approvers of the current step whose vote the actor may cast now: themselves and the approvers
+    who delegated to them (`stands_in_for`: selectors.stand_in_for), who have not decided yet; none
+    on a ticket the actor requested (require_not_own_ticket). No queries."""
+    if actor_id == requester_id:
+        return []
+    return [approver for approver in approver_ids if approver in stands_in_for and approver not in decided_ids]
 
 
 def require_not_own_ticket(actor: User, ticket: Ticket) -> None:

@@ -1,7 +1,9 @@
 """JSON of approvals, built from prefetched rows only (see selectors._with_everything): no queries here."""
 
 from apps.accounts.models import User
-from apps.approvals.models import ApprovalRequest, RequestStep
+from apps.approvals.models import ApprovalRequest, RequestState, RequestStep
+from apps.approvals.permissions import decidable_for, may_cancel
+from apps.tickets.permissions import Viewer, staff_on
 
 
 def _user(user: User | None) -> dict | None:
@@ -47,18 +49,24 @@ def present_step(step: RequestStep) -> dict:
     }
 
 
-def present_approval(approval: ApprovalRequest, *, viewer_id: int, stands_in_for: set[int], with_steps: bool) -> dict:
-    """`stands_in_for`: the viewer and their current delegators (selectors.stand_in_for)."""
+def present_approval(approval: ApprovalRequest, *, viewer: Viewer, stands_in_for: set[int], with_steps: bool) -> dict:
+    """`viewer`: the caller (tickets.permissions.Viewer); `stands_in_for`: the viewer and their current
+    delegators (selectors.stand_in_for). `permissions` come from the rules the services enforce."""
     steps = list(approval.steps.all())
     current = next((step for step in steps if step.order == approval.current_step), None)
     awaiting_me: list[dict] = []
-    if current is not None and approval.ticket.requester_id != viewer_id:
-        decided = {decision.approver_id for decision in current.decisions.all()}
-        awaiting_me = [
-            _user(slot.user)
-            for slot in current.approvers.all()
-            if slot.user_id in stands_in_for and slot.user_id not in decided
-        ]
+    pending = approval.state == RequestState.PENDING
+    if current is not None and pending:
+        slots = {slot.user_id: slot for slot in current.approvers.all()}
+        decidable = decidable_for(
+            actor_id=viewer.user_id,
+            requester_id=approval.ticket.requester_id,
+            approver_ids=list(slots),
+            decided_ids={decision.approver_id for decision in current.decisions.all()},
+            stands_in_for=stands_in_for,
+        )
+        awaiting_me = [_user(slots[approver_id].user) for approver_id in decidable]
+    staff = staff_on(viewer, approval.ticket.team_id)
     body = {
         "id": approval.pk,
         "state": approval.state,
@@ -73,6 +81,10 @@ def present_approval(approval: ApprovalRequest, *, viewer_id: int, stands_in_for
         "current_step": present_step(current) if current else None,
         "steps_total": approval.steps_total,
         "awaiting_decision_for": awaiting_me,
+        "permissions": {
+            "decide": bool(awaiting_me),
+            "cancel": pending and may_cancel(viewer.user_id, approval, approval.ticket, staff=staff),
+        },
         "created_at": approval.created_at,
         "finished_at": approval.finished_at,
     }

@@ -179,6 +179,17 @@ class WorkflowRef(Schema):
     name: str
 
 
+class ApprovalPermissions(Schema):
+    """What the caller may do to this request now (apps/approvals/permissions.py, the rules the
+    endpoints enforce): a flag is true exactly when the matching request is allowed."""
+
+    decide: bool = Field(
+        description="POST /approvals/{id}/decision (for someone in `awaiting_decision_for`; with several, "
+        "`on_behalf_of` says whom)"
+    )
+    cancel: bool = Field(description="POST /approvals/{id}/cancel")
+
+
 class ApprovalOut(Schema):
     id: int
     state: RequestStateName
@@ -190,6 +201,7 @@ class ApprovalOut(Schema):
     awaiting_decision_for: list[UserOut] = Field(
         description="Approvers of the current step whose decision the caller can give now (themselves or delegators)"
     )
+    permissions: ApprovalPermissions
     created_at: datetime
     finished_at: datetime | None
 

@@ -25,7 +25,13 @@ from apps.approvals.models import (
     StepApprover,
     StepState,
 )
-from apps.approvals.permissions import access_approval, require_may_cancel, require_may_start, require_not_own_ticket
+from apps.approvals.permissions import (
+    access_approval,
+    require_may_cancel,
+    require_may_start,
+    require_not_own_ticket,
+    require_pending,
+)
 from apps.approvals.workflows import applicability_error, resolve_approver_ids
 from apps.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from apps.tickets.models import Status, Ticket
@@ -216,12 +222,7 @@ def approval_decide(
         raise ValidationFailed({"comment": "Say why you reject."})
     approval, ticket = _locked(actor, approval_id)
     require_not_own_ticket(actor, ticket)
-    if approval.state != RequestState.PENDING:
-        raise Conflict(
-            f"This approval is already {approval.state}.",
-            code="approval_not_pending",
-            details={"state": approval.state},
-        )
+    require_pending(approval)
     step = approval.steps.get(order=approval.current_step)
     if step_id is not None and step_id != step.pk:
         raise Conflict(
@@ -278,12 +279,7 @@ def approval_decide(
 def approval_cancel(*, actor: User, approval_id: int, reason: str = "") -> ApprovalRequest:
     approval, ticket = _locked(actor, approval_id)
     require_may_cancel(actor, approval, ticket)
-    if approval.state != RequestState.PENDING:
-        raise Conflict(
-            f"This approval is already {approval.state}.",
-            code="approval_not_pending",
-            details={"state": approval.state},
-        )
+    require_pending(approval)
     waiting = list(
         StepApprover.objects.filter(step__request=approval, step__order=approval.current_step)
         .exclude(

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from apps.attachments.models import Attachment, AttachmentStatus
 from apps.attachments.storage import get_storage
-from apps.comments.models import Comment
+from apps.tickets.models import Ticket
 
 DEMO_FILENAME = "boot-screen-notes.txt"
 DEMO_CONTENT = (
@@ -15,7 +15,9 @@ DEMO_CONTENT = (
 
 
 def seed() -> list[str]:
-    comment = Comment.objects.filter(ticket__title="Laptop won't start after update", parent__isnull=False).first()
+    # A reply on the demo conversation (comments' demo wrote it; attachments doesn't import comments).
+    ticket = Ticket.objects.filter(title="Laptop won't start after update").first()
+    comment = ticket.comments.filter(parent__isnull=False).first() if ticket else None
     if comment is None or Attachment.objects.filter(filename=DEMO_FILENAME).exists():
         return []
     storage = get_storage()

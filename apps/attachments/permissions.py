@@ -3,7 +3,7 @@ Pending or rejected uploads are visible to their uploader (and admins) only."""
 
 from apps.accounts.models import User
 from apps.attachments.models import Attachment, AttachmentStatus
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, PermissionDenied
 from apps.tickets.permissions import require_ticket_visible
 
 
@@ -24,3 +24,19 @@ def _may_see(user: User, attachment: Attachment) -> bool:
     if attachment.status != AttachmentStatus.AVAILABLE:
         return attachment.uploaded_by_id == user.pk or user.is_admin
     return True
+
+
+def require_may_delete_attachment(user: User, attachment: Attachment) -> None:
+    """The uploader or an admin deletes a file (PermissionDenied `not_uploader`)."""
+    if attachment.uploaded_by_id != user.pk and not user.is_admin:
+        raise PermissionDenied("Only the uploader or an admin can delete a file.", code="not_uploader")
+
+
+def attachment_permissions(user: User, attachment: Attachment) -> dict:
+    """What `user` (who sees the attachment) may do to it (schemas.AttachmentPermissions). No queries."""
+    try:
+        require_may_delete_attachment(user, attachment)
+        delete = True
+    except PermissionDenied:
+        delete = False
+    return {"delete": delete}

@@ -5,7 +5,14 @@ from ninja import Schema
 from pydantic import Field
 
 from apps.accounts.schemas import UserOut
+from apps.attachments.permissions import attachment_permissions
 from apps.core.fields import Id, InputSchema, Int, Text
+
+
+class AttachmentPermissions(Schema):
+    """What the caller may do to this file (apps/attachments/permissions.py, the check DELETE runs)."""
+
+    delete: bool = Field(description="DELETE /attachments/{id}")
 
 
 class AttachmentOut(Schema):
@@ -20,6 +27,14 @@ class AttachmentOut(Schema):
     uploaded_by: UserOut | None
     created_at: datetime
     completed_at: datetime | None
+    permissions: AttachmentPermissions | None = Field(
+        None, description="What the caller may do to it; null in websocket events (sent to many people)"
+    )
+
+    @staticmethod
+    def resolve_permissions(attachment, context) -> dict | None:
+        request = (context or {}).get("request")
+        return attachment_permissions(request.auth, attachment) if request is not None and request.auth else None
 
 
 class AttachmentCreateIn(InputSchema):

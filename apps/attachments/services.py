@@ -11,13 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.attachments import hooks
 from apps.attachments.models import Attachment, AttachmentStatus
-from apps.attachments.permissions import access_attachment
+from apps.attachments.permissions import access_attachment, require_may_delete_attachment
+from apps.attachments.schemas import AttachmentOut
+from apps.attachments.selectors import attachment_for_output, file_of
 from apps.attachments.storage import get_storage
-from apps.attachments.storage.base import AbsoluteUrl, FileToStore, UploadTarget
+from apps.attachments.storage.base import AbsoluteUrl, UploadTarget
 from apps.attachments.verification import Rejection, normalise_content_type, verify_upload
-from apps.comments.models import Comment
-from apps.comments.permissions import access_comment
 from apps.core.errors import Conflict, DomainError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import broadcast_on_commit
 from apps.tickets.broadcast import ticket_audience, ticket_topics
@@ -46,16 +47,6 @@ class StorageUnavailable(DomainError):
     message = "File storage is not reachable right now; try again in a moment."
 
 
-def file_of(attachment: Attachment) -> FileToStore:
-    return FileToStore(
-        attachment_id=attachment.pk,
-        key=attachment.key,
-        filename=attachment.filename,
-        content_type=attachment.content_type,
-        size=attachment.size,
-    )
-
-
 def display_filename(filename: str) -> str:
     """The last path segment without control characters, at most 255 characters, extension kept."""
     name = unicodedata.normalize("NFC", filename.replace("\\", "/").rsplit("/", 1)[-1])
@@ -77,9 +68,10 @@ def _check_limits(content_type: str, size: int) -> None:
         raise ValidationFailed(problems)
 
 
-def _comment_or_error(actor: User, ticket: Ticket, comment_id: int) -> Comment:
+def _comment_or_error(actor: User, ticket: Ticket, comment_id: int):
+    """The comment a file is attached to; its visibility rule is comments' (apps.attachments.hooks)."""
     try:
-        comment = access_comment(actor, comment_id)
+        comment = hooks.access_comment(actor, comment_id)
     except NotFound:
         comment = None
     if comment is None or comment.ticket_id != ticket.pk:
@@ -174,9 +166,6 @@ def _verify_and_record(*, actor: User, attachment_id: int) -> tuple[Attachment, 
 
 
 def attachment_payload(attachment: Attachment) -> dict:
-    from apps.attachments.schemas import AttachmentOut
-    from apps.attachments.selectors import attachment_for_output
-
     return AttachmentOut.model_validate(attachment_for_output(attachment.pk)).model_dump(mode="json")
 
 
@@ -194,13 +183,12 @@ def attachment_delete(*, actor: User, attachment_id: int) -> None:
     """By the uploader or an admin; the stored object is removed once the deletion is committed."""
     access_attachment(actor, attachment_id)
     attachment = Attachment.objects.select_for_update().get(pk=attachment_id)
-    if attachment.uploaded_by_id != actor.pk and not actor.is_admin:
-        raise PermissionDenied("Only the uploader or an admin can delete a file.", code="not_uploader")
+    require_may_delete_attachment(actor, attachment)
     _delete(actor, attachment)
 
 
-def attachments_delete_of_comment(*, actor: User, comment: Comment) -> None:
-    """Part of deleting a comment (called inside its transaction)."""
+def attachments_delete_of_comment(*, actor: User, comment) -> None:
+    """Part of deleting a comment (called inside its transaction, by apps.comments.services)."""
     for attachment in Attachment.objects.select_for_update().filter(comment=comment):
         _delete(actor, attachment)
 

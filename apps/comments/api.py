@@ -4,9 +4,8 @@ from ninja import Status as Respond
 from pydantic import Field
 
 from apps.comments import selectors, services
-from apps.comments.permissions import access_comment
+from apps.comments.permissions import access_comment, require_may_read_revisions
 from apps.comments.schemas import CommentCreateIn, CommentOut, CommentPage, CommentRevisionOut, CommentUpdateIn
-from apps.core.errors import PermissionDenied
 from apps.core.fields import Cursor, ParamId, ParamInt
 from apps.core.schemas import ErrorOut
 from apps.tickets.permissions import access_ticket
@@ -47,7 +46,7 @@ def comment_update(request: HttpRequest, comment_id: ParamId, payload: CommentUp
     return selectors.comment_for_output(comment.pk)
 
 
-@router.delete("/comments/{comment_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+@router.delete("/comments/{comment_id}", response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut})
 def comment_delete(request: HttpRequest, comment_id: ParamId):
     """Soft delete by the author or an admin: the thread keeps a placeholder; the comment's files are deleted."""
     services.comment_delete(actor=request.auth, comment_id=comment_id)
@@ -59,6 +58,5 @@ def comment_revisions(request: HttpRequest, comment_id: ParamId):
     """Edit history, oldest first: agents and admins only. Empty once the comment is deleted: deleting
     a comment erases its text and every earlier version of it."""
     comment = access_comment(request.auth, comment_id)
-    if not request.auth.is_staff_role:
-        raise PermissionDenied("Only agents and admins can read edit history.", code="staff_only")
+    require_may_read_revisions(request.auth)
     return selectors.comment_revisions(comment)

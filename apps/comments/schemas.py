@@ -6,6 +6,7 @@ from pydantic import Field, field_validator
 from apps.accounts.schemas import UserOut
 from apps.attachments.models import AttachmentStatus
 from apps.attachments.schemas import AttachmentOut
+from apps.comments.permissions import comment_permissions
 from apps.core.fields import Bool, Id, InputSchema, Text
 
 BODY_MAX = 20000
@@ -33,6 +34,15 @@ class CommentUpdateIn(InputSchema):
     _body = field_validator("body")(_not_blank)
 
 
+class CommentPermissions(Schema):
+    """What the caller may do to this comment now (apps/comments/permissions.py, the checks the
+    endpoints run): a flag is true exactly when the matching request is allowed."""
+
+    edit: bool = Field(description="PATCH /comments/{id}")
+    delete: bool = Field(description="DELETE /comments/{id}")
+    view_revisions: bool = Field(description="GET /comments/{id}/revisions")
+
+
 class CommentOut(Schema):
     id: int
     ticket_id: int
@@ -45,6 +55,16 @@ class CommentOut(Schema):
     edited_at: datetime | None
     deleted: bool = Field(description="A placeholder that keeps the thread; body and attachments are gone")
     attachments: list[AttachmentOut] = Field(description="Available files attached to this comment")
+    permissions: CommentPermissions | None = Field(
+        None,
+        description="What the caller may do to it; null in websocket events (sent to many people: "
+        "read the comment over REST for the reader's own flags)",
+    )
+
+    @staticmethod
+    def resolve_permissions(comment, context) -> dict | None:
+        request = (context or {}).get("request")
+        return comment_permissions(request.auth, comment) if request is not None and request.auth else None
 
     @staticmethod
     def resolve_body(comment) -> str:

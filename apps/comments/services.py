@@ -8,12 +8,20 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.attachments.services import attachments_delete_of_comment
 from apps.comments.mentions import mentioned_users
 from apps.comments.models import Comment, CommentMention, CommentRevision
-from apps.comments.permissions import access_comment, can_read_comment, sees_internal
+from apps.comments.permissions import (
+    access_comment,
+    can_read_comment,
+    require_may_delete_comment,
+    require_may_edit_comment,
+    require_may_write_internal,
+    sees_internal,
+)
 from apps.comments.rendering import render_body
 from apps.comments.selectors import comment_for_output
-from apps.core.errors import Conflict, PermissionDenied, ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.core.events import Audience, broadcast_on_commit
 from apps.tickets.broadcast import ticket_audience, ticket_topics
 from apps.tickets.models import Ticket
@@ -52,13 +60,19 @@ def comment_create(
     *, actor: User, ticket_id: int, body: str, internal: bool = False, parent_id: int | None = None
 ) -> Comment:
     ticket = access_ticket(actor, ticket_id)
-    if internal and not sees_internal(actor):
-        raise PermissionDenied("Only agents and admins can write internal notes.", code="internal_note_staff_only")
+    if internal:
+        require_may_write_internal(actor)
     parent = _parent_or_error(actor, ticket, parent_id) if parent_id is not None else None
     # A public reply under an internal note would show requesters a reply to something they can't see.
     internal = internal or bool(parent and parent.internal)
+    mentions = _mention_names(actor, Comment(ticket=ticket, internal=internal), body)
     comment = Comment.objects.create(
-        ticket=ticket, author=actor, parent=parent, body=body, body_html=render_body(body), internal=internal
+        ticket=ticket,
+        author=actor,
+        parent=parent,
+        body=body,
+        body_html=render_body(body, mentions),
+        internal=internal,
     )
     Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
     ticket_log(ticket=ticket, actor=actor, kind="comment_added", new={"comment_id": comment.pk}, internal=internal)
@@ -71,15 +85,12 @@ def comment_create(
 def comment_update(*, actor: User, comment_id: int, body: str) -> Comment:
     """Authors edit their own comments; the replaced body is kept as a revision (staff can read them)."""
     comment = access_comment(actor, comment_id, for_update=True)
-    if comment.deleted:
-        raise Conflict("This comment was deleted.", code="comment_deleted")
-    if comment.author_id != actor.pk:
-        raise PermissionDenied("Only the author can edit a comment.", code="not_author")
+    require_may_edit_comment(actor, comment)
     if body == comment.body:
         return comment
     CommentRevision.objects.create(comment=comment, body=comment.body, editor=actor)
     comment.body = body
-    comment.body_html = render_body(body)
+    comment.body_html = render_body(body, _mention_names(actor, comment, body))
     comment.edited_at = timezone.now()
     comment.save(update_fields=["body", "body_html", "edited_at"])
     ticket = comment.ticket
@@ -94,14 +105,10 @@ def comment_update(*, actor: User, comment_id: int, body: str) -> Comment:
 @transaction.atomic
 def comment_delete(*, actor: User, comment_id: int) -> Comment:
     """Soft delete by the author or an admin: a placeholder keeps the thread's shape, but the text,
-    every earlier version of it (the revisions) and the comment's attachments are gone for good."""
-    from apps.attachments.services import attachments_delete_of_comment
-
+    every earlier version of it (the revisions) and the comment's attachments are gone for good.
+    Deleting it again is a 409 `comment_deleted`."""
     comment = access_comment(actor, comment_id, for_update=True)
-    if comment.deleted:
-        return comment
-    if comment.author_id != actor.pk and not actor.is_admin:
-        raise PermissionDenied("Only the author or an admin can delete a comment.", code="not_author")
+    require_may_delete_comment(actor, comment)
     comment.deleted_at = timezone.now()
     comment.deleted_by = actor
     comment.body = comment.body_html = ""
@@ -114,6 +121,19 @@ def comment_delete(*, actor: User, comment_id: int) -> Comment:
     )
     _announce("comment.deleted", comment, ticket, actor)
     return comment
+
+
+def _mention_names(actor: User, comment: Comment, body: str) -> dict[str, str]:
+    """{lower-cased handle or email: display name} of the people `body` mentions who can read the
+    comment (and the author): those render as names. Anyone else stays plain `@text`, so a mention
+    never tells the writer who exists or what their name is."""
+    names = {}
+    for user in mentioned_users(body):
+        if user.pk == actor.pk or can_read_comment(user, comment):
+            for key in (user.username, user.email):
+                if key:
+                    names[key.lower()] = user.display_name
+    return names
 
 
 def _notify_mentions(comment: Comment, ticket: Ticket, actor: User) -> None:

@@ -20,7 +20,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 
 # Sent to `user:<id>` when that user's role, teams or active flag changed: their open sockets
-# reload what they may see (see apps.accounts.services and apps.core.consumers).
+# reload what they may see (see apps.accounts.services and apps.live.consumers).
 ACCESS_CHANGED = "access.changed"
 
 

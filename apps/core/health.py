@@ -1,7 +1,14 @@
+"""Readiness checks for GET /health: each returns {"ok": True, ...} or raises.
+
+Apps above core add their own (attachments: the file storage) with `register_serving_check` in
+their AppConfig.ready(), so core needs no import of them.
+"""
+
 import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -43,3 +50,17 @@ def run_checks(checks: dict) -> tuple[bool, dict]:
             logger.warning("health check %s failed: %s", name, exc)
             results[name] = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
     return all(result["ok"] for result in results.values()), results
+
+
+# name → check. A failing one makes /health answer 503 (this process can't serve).
+_serving_checks: dict[str, Callable[[], dict]] = {"database": check_database, "channel_layer": check_channel_layer}
+
+
+def register_serving_check(name: str, check: Callable[[], dict]) -> None:
+    """Adds a check /health runs; called from an AppConfig.ready() (e.g. attachments' storage)."""
+    _serving_checks[name] = check
+
+
+def serving_checks() -> dict[str, Callable[[], dict]]:
+    """The checks that decide 200 vs 503, in registration order (core's first)."""
+    return dict(_serving_checks)

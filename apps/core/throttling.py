@@ -6,7 +6,7 @@ Django's default cache — Redis when REDIS_URL is set, so every process counts 
   approval decisions, ...) per signed-in user;
 - `AnonymousThrottle`: every call without a signed-in user (health, dev sign-in), per client IP;
 - `FailedAuthenticationThrottle`: failed Bearer authentication per client IP, checked by
-  apps.core.auth.BearerAuth before a token is looked at, so a blocked client can't keep guessing.
+  apps.accounts.auth.BearerAuth before a token is looked at, so a blocked client can't keep guessing.
 
 Rates come from settings.THROTTLE_RATES at each request (`"120/min"`), so tests and
 override_settings can change them. When the cache is unreachable the throttles let requests
@@ -21,10 +21,9 @@ import threading
 import time
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 from ninja.throttling import SimpleRateThrottle
-
-from apps.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +42,10 @@ def _cache_outage(exc: Exception) -> None:
         logger.warning("throttling: cache unavailable, not counting requests: %s", exc)
 
 
-def _signed_in_user(request: HttpRequest) -> User | None:
+def _signed_in_user(request: HttpRequest) -> AbstractBaseUser | None:
+    """The authenticated user (AUTH_USER_MODEL), or None for anonymous and gate-only routes."""
     auth = getattr(request, "auth", None)
-    return auth if isinstance(auth, User) else None
+    return auth if isinstance(auth, AbstractBaseUser) else None
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):

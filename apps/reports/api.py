@@ -5,10 +5,11 @@ from django.utils import timezone
 from ninja import Query, Router
 
 from apps.accounts.models import Team
-from apps.core.errors import PermissionDenied, ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.core.schemas import ErrorOut
 from apps.reports import export, selectors
 from apps.reports.periods import is_timezone, report_period
+from apps.reports.permissions import require_may_view_reports
 from apps.reports.schemas import DashboardOut, DashboardQuery, TicketExportQuery
 from apps.tickets.selectors import TicketFilters
 
@@ -26,8 +27,7 @@ def dashboard(request: HttpRequest, query: Query[DashboardQuery]):
     admins: all), optionally one team's, for the days `from`..`to` in `tz`. Requesters get 403.
     docs/reports.md defines every figure."""
     user = request.auth
-    if not user.is_staff_role:
-        raise PermissionDenied("Reports are for agents and admins.", code="staff_only")
+    require_may_view_reports(user)
     if query.team is not None and not Team.objects.filter(pk=query.team).exists():
         raise ValidationFailed({"team": "No such team."})
     period = report_period(query.from_, query.to, query.tz)

@@ -53,6 +53,36 @@ class DurationOut(Schema):
     p90_minutes: float | None = Field(description=MINUTES)
 
 
+class TimeToOut(DurationOut):
+    business: DurationOut = Field(
+        description="Business time the SLA clocks counted (policy's calendar, pauses left out), over the "
+        "tickets of this figure that have a stopped SLA clock; docs/reports.md"
+    )
+
+
+class SlaTargetShare(Schema):
+    met: int = Field(description="Targets met (clock stopped by its due time) whose outcome fell in the period")
+    breached: int = Field(description="Targets breached (due time passed first) whose due time fell in the period")
+    met_percent: float | None = Field(description="met / (met + breached), one decimal; null when neither")
+
+
+class SlaTargetShares(SlaTargetShare):
+    first_response: SlaTargetShare
+    resolution: SlaTargetShare
+
+
+class SlaPolicyFigures(SlaTargetShares):
+    policy: str = Field(description="The policy's name when the ticket's clocks started under it")
+
+
+class SlaFiguresOut(SlaTargetShares):
+    breached_open: int = Field(
+        description="Open tickets now with a breached SLA clock (as `GET /tickets?sla=breached`)"
+    )
+    policies_defined: bool = Field(description="Whether any SLA policy exists (false: SLAs aren't set up)")
+    by_policy: list[SlaPolicyFigures]
+
+
 class WorkflowDecisions(Schema):
     workflow: str
     decided: int
@@ -87,8 +117,9 @@ class DashboardOut(Schema):
     generated_at: datetime
     backlog: BacklogOut
     created_vs_resolved: list[DayOut]
-    first_response: DurationOut
-    resolution: DurationOut
+    first_response: TimeToOut
+    resolution: TimeToOut
+    sla: SlaFiguresOut
     approvals: ApprovalsOut
     workload: list[WorkloadRow]
     reopen: ReopenOut

@@ -2,7 +2,8 @@
 
 Every figure counts the tickets of `report_scope(user, team_id)`: those the caller may see under the
 tickets app's own visibility rule (`visible_tickets_q`), optionally one team's. A figure is one
-query (two for SLA), so a dashboard costs the same number of queries at ten tickets and at a million.
+query (SLA: three; first response and resolution: one more each for business time), so a dashboard
+costs the same number of queries at ten tickets and at a million.
 Python only shapes the grouped rows the database returns (a few dozen at most), never tickets.
 """
 
@@ -17,8 +18,10 @@ from django.utils import timezone
 
 from apps.accounts.models import USER_VALUE_FIELDS, Role, User, display_name_of
 from apps.approvals.models import ApprovalRequest, RequestState
+from apps.comments.models import Comment
 from apps.reports.periods import ReportPeriod
 from apps.reports.stats import EpochSeconds, percentiles
+from apps.sla.models import ClockKind, ClockState, SlaClock, SlaPolicy
 from apps.tickets.models import Priority, Status, Ticket, TicketEvent
 from apps.tickets.permissions import visible_tickets_q
 from apps.tickets.workflow import DONE
@@ -145,6 +148,21 @@ def _duration_figure(rows: QuerySet, value: str) -> dict:
     return {"count": count, "median_minutes": _minutes(median), "p90_minutes": _minutes(p90)}
 
 
+def _clock(kind: str) -> FilteredRelation:
+    """The ticket's SLA clock of `kind` (at most one: `sla_clock_once_per_kind`), joined as `clock`."""
+    return FilteredRelation("sla_record__clocks", condition=Q(sla_record__clocks__kind=kind))
+
+
+def _staff_reply_at(moment: str) -> Exists:
+    """A public comment by staff other than the requester at exactly `moment` (an outer field): the
+    first response the SLA's first-response clock stopped at (apps.sla.clocks)."""
+    return Exists(
+        Comment.objects.filter(
+            ticket_id=OuterRef("pk"), internal=False, created_at=OuterRef(moment), author__role__in=STAFF_ROLES
+        ).exclude(author_id=OuterRef("requester_id"))
+    )
+
+
 def first_response(scope: Scope, period: ReportPeriod) -> dict:
     """Time from creation to the first public comment by staff (an agent or admin other than the
     requester; API.md "SLA"), over tickets created in the period that have one."""
@@ -161,6 +179,21 @@ def first_response(scope: Scope, period: ReportPeriod) -> dict:
         .annotate(first_response_at=Min("replies__created_at", filter=by_staff))
         .annotate(seconds=EpochSeconds("first_response_at") - EpochSeconds("created_at"))
     )
+    return {**_duration_figure(rows, "seconds"), "business": first_response_business(scope, period)}
+
+
+def first_response_business(scope: Scope, period: ReportPeriod) -> dict:
+    """Business time to the first response, over the tickets of `first_response` whose SLA
+    first-response clock stopped at that reply: what the clock counted (apps.sla `counted_seconds`:
+    business time of the policy's calendar, paused statuses left out)."""
+    rows = (
+        scope.tickets()
+        .filter(created_at__gte=period.start, created_at__lt=period.end)
+        .annotate(clock=_clock(ClockKind.FIRST_RESPONSE))
+        .filter(clock__counted_seconds__isnull=False)
+        .filter(_staff_reply_at("clock__stopped_at"))
+        .annotate(seconds=F("clock__counted_seconds"))
+    )
     return _duration_figure(rows, "seconds")
 
 
@@ -173,7 +206,65 @@ def resolution(scope: Scope, period: ReportPeriod) -> dict:
         .filter(done_at__gte=period.start, done_at__lt=period.end)
         .annotate(seconds=EpochSeconds("done_at") - EpochSeconds("created_at"))
     )
+    return {**_duration_figure(rows, "seconds"), "business": resolution_business(scope, period)}
+
+
+def resolution_business(scope: Scope, period: ReportPeriod) -> dict:
+    """Business time to resolution, over the tickets of `resolution` whose SLA resolution clock has
+    stopped: what the clock counted (business time of the policy's calendar; paused statuses and
+    time spent resolved before a reopen left out)."""
+    rows = (
+        scope.tickets()
+        .annotate(done_at=_done_at())
+        .filter(done_at__gte=period.start, done_at__lt=period.end)
+        .annotate(clock=_clock(ClockKind.RESOLUTION))
+        .filter(clock__counted_seconds__isnull=False)
+        .annotate(seconds=F("clock__counted_seconds"))
+    )
     return _duration_figure(rows, "seconds")
+
+
+def _share(met: int, breached: int) -> dict:
+    total = met + breached
+    return {"met": met, "breached": breached, "met_percent": round(100 * met / total, 1) if total else None}
+
+
+def sla(scope: Scope, period: ReportPeriod) -> dict:
+    """SLA targets met and breached in the period, overall, per clock and per policy, and the open
+    tickets with a breached clock now. A target's outcome is known — and counted in the period it
+    falls in — when its clock stops by its due time (met, at the stop) or when the due time passes
+    first (breached, at `breached_at`, which apps.sla stamps with the due time, whether or not the
+    clock stopped since). Three queries."""
+    clocks = (
+        scope.of(SlaClock.objects.all(), ticket_field="ticket_sla_id")
+        .annotate(decided_at=Coalesce("breached_at", "stopped_at"))
+        .filter(decided_at__gte=period.start, decided_at__lt=period.end)
+        .order_by()
+        .values("ticket_sla__policy_name", "kind")
+        .annotate(
+            met=Count("pk", filter=Q(breached_at__isnull=True, state=ClockState.MET)),
+            breached=Count("pk", filter=Q(breached_at__isnull=False) | ~Q(state=ClockState.MET)),
+        )
+    )
+    totals = {kind: [0, 0] for kind in ClockKind.values}
+    policies: dict[str, dict[str, list[int]]] = {}
+    for row in clocks:
+        per_kind = policies.setdefault(row["ticket_sla__policy_name"], {kind: [0, 0] for kind in ClockKind.values})
+        for counts in (per_kind[row["kind"]], totals[row["kind"]]):
+            counts[0] += row["met"]
+            counts[1] += row["breached"]
+
+    def shares(per_kind: dict[str, list[int]]) -> dict:
+        met, breached = (sum(counts[i] for counts in per_kind.values()) for i in (0, 1))
+        return {**_share(met, breached), **{kind: _share(*counts) for kind, counts in per_kind.items()}}
+
+    breached_open = scope.tickets().exclude(status__in=DONE_STATUSES).filter(sla_breached=True).count()
+    return {
+        **shares(totals),
+        "breached_open": breached_open,
+        "policies_defined": SlaPolicy.objects.exists(),
+        "by_policy": [{"policy": name, **shares(per_kind)} for name, per_kind in sorted(policies.items())],
+    }
 
 
 def approvals(scope: Scope, period: ReportPeriod, now: datetime) -> dict:
@@ -284,6 +375,7 @@ def dashboard(*, user: User, period: ReportPeriod, team_id: int | None, now: dat
             "resolution": resolution(scope, period),
             "approvals": approvals(scope, period, now),
             "workload": workload(scope),
+            "sla": sla(scope, period),
             "reopen": reopen_rate(scope, period),
             "top_tags": top_tags(scope, period),
         }

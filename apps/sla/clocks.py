@@ -6,8 +6,8 @@ Rules (docs/sla.md has examples):
 - While the status is one of the policy's pause statuses, neither clock counts.
 - First response stops at the first public comment by staff (`first_response_at`), or when the
   ticket is first resolved or closed without one; it never restarts.
-- Resolution stops when the ticket is resolved or closed; a reopen resumes it, and the time it
-  spent resolved counts like a pause.
+- Resolution stops when the ticket is resolved or closed (closing a resolved ticket doesn't move the
+  stop); a reopen resumes it, and the time it spent resolved counts like a pause.
 - A clock is due when the business time it counted reaches its target; the warning comes when it
   reaches `warning_percent` of the target. A stopped clock is `met` when it stopped by its due time.
 """
@@ -45,7 +45,9 @@ class Targets:
 @dataclass(frozen=True)
 class ClockPlan:
     """A clock as the rules say it is. `due_at`/`warning_at`: running clocks, and stopped ones (when
-    they were due); `paused_at`/`remaining`: paused clocks; `stopped_at`: met or stopped late."""
+    they were due); `paused_at`/`remaining`: paused clocks; `stopped_at`: met or stopped late;
+    `counted`: stopped clocks, the business time counted from the start to the stop (pauses and
+    time spent resolved before a reopen left out)."""
 
     kind: str
     state: str
@@ -56,6 +58,7 @@ class ClockPlan:
     paused_at: datetime | None
     stopped_at: datetime | None
     remaining: timedelta | None
+    counted: timedelta | None = None
 
 
 def _periods(history: History) -> list[tuple[datetime, datetime | None, str]]:
@@ -72,8 +75,15 @@ def _stop(kind: str, history: History, periods: list) -> datetime | None:
         first_done = next((since for since, _, status in periods if status in DONE_STATUSES), None)
         candidates = [moment for moment in (history.first_response_at, first_done) if moment is not None]
         return min(candidates) if candidates else None
-    since, until, status = periods[-1]
-    return since if until is None and status in DONE_STATUSES else None
+    if periods[-1][2] not in DONE_STATUSES:
+        return None
+    # Where the trailing run of finished statuses began: resolved then closed stops at the resolution.
+    stop = periods[-1][0]
+    for since, _, status in reversed(periods):
+        if status not in DONE_STATUSES:
+            break
+        stop = since
+    return stop
 
 
 def _counting(kind: str, periods: list, stop: datetime | None, pause: frozenset[str]):
@@ -121,7 +131,8 @@ def plan_clock(kind: str, history: History, targets: Targets, now: datetime) -> 
         # When it was due had it kept counting from the stop: met if that is not before the stop.
         due_at = _reach(schedule, [*stretches, (stop, None)], target)
         state = ClockState.MET if due_at >= stop else ClockState.BREACHED
-        return ClockPlan(kind, state, history.start, target, due_at, None, None, stop, None)
+        counted = _counted(schedule, stretches)
+        return ClockPlan(kind, state, history.start, target, due_at, None, None, stop, None, counted)
     if not open_ended:
         # Paused since the current status was entered; `due_at` only if the target was reached before.
         paused_at = periods[-1][0]

@@ -5,6 +5,7 @@ is copied onto `tickets.Ticket` by apps.sla.services; these tables hold the deta
 """
 
 from django.db import models
+from django.db.models.functions import Coalesce
 
 from apps.tickets.models import Ticket
 
@@ -112,6 +113,10 @@ class SlaClock(models.Model):
     stopped_at = models.DateTimeField(null=True, blank=True)
     # Paused clocks: business time left when the pause began (negative once past due).
     remaining = models.DurationField(null=True, blank=True)
+    # Stopped clocks: the business time counted from the start to the stop (pauses and time spent
+    # resolved before a reopen left out), whole seconds rounded down; null while running or paused.
+    # Reports take percentiles over it (docs/reports.md "Business time").
+    counted_seconds = models.BigIntegerField(null=True, blank=True)
     # Stamped once each, by the deadline check; never cleared.
     warned_at = models.DateTimeField(null=True, blank=True)
     breached_at = models.DateTimeField(null=True, blank=True)
@@ -119,6 +124,11 @@ class SlaClock(models.Model):
     class Meta:
         ordering = ["ticket_sla_id", "kind"]
         constraints = [models.UniqueConstraint(fields=["ticket_sla", "kind"], name="sla_clock_once_per_kind")]
+        indexes = [
+            # Reports: targets whose outcome became known in a period (breached at the due time,
+            # met at the stop; docs/reports.md "SLA").
+            models.Index(Coalesce("breached_at", "stopped_at"), name="sla_clock_decided_at"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} clock of ticket {self.ticket_sla_id}"

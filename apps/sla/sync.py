@@ -177,6 +177,7 @@ def _assign(record: TicketSla, old: SlaClock | None, plan) -> SlaClock:
     clock.paused_at = plan.paused_at
     clock.stopped_at = plan.stopped_at
     clock.remaining = plan.remaining
+    clock.counted_seconds = plan.counted // timedelta(seconds=1) if plan.counted is not None else None
     return clock
 
 
@@ -370,7 +371,17 @@ def sla_sync_ticket(*, ticket_id: int, announce: bool = True) -> bool:
 
 
 SLA_RECALCULATED = "sla.recalculated"
-CLOCK_FIELDS = ["state", "started_at", "target_minutes", "due_at", "warning_at", "paused_at", "stopped_at", "remaining"]
+CLOCK_FIELDS = [
+    "state",
+    "started_at",
+    "target_minutes",
+    "due_at",
+    "warning_at",
+    "paused_at",
+    "stopped_at",
+    "remaining",
+    "counted_seconds",
+]
 COLUMN_FIELDS = ["sla", "sla_due", "sla_warning_at", "sla_breached"]
 
 

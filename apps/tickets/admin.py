@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -10,16 +11,41 @@ from apps.accounts.models import User
 from apps.core.admin import ReadOnlyAdminMixin, run_service_on_each
 from apps.core.errors import DomainError
 from apps.tickets import services
+from apps.tickets.activity import describe
 from apps.tickets.models import Priority, Status, Tag, Ticket, TicketEvent
+from apps.tickets.selectors import with_names
 
 
 class TicketEventInline(admin.TabularInline):
+    """The activity log as sentences ("assigned to Anna Agent"), newest first, never raw JSON."""
+
     model = TicketEvent
     extra = 0
     can_delete = False
-    fields = ("created_at", "kind", "actor", "old", "new", "note", "internal")
+    fields = ("created_at", "actor", "summary", "note", "internal")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
+    classes = ("activity-log",)
+
+    @admin.display(description="what happened")
+    def summary(self, event: TicketEvent) -> str:
+        return describe(event)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+
+        class NamedEvents(formset):
+            """Rows with the names of the people and teams they refer to: two queries for all rows."""
+
+            def get_queryset(self):
+                if not hasattr(self, "_named_events"):
+                    self._named_events = with_names(list(super().get_queryset()))
+                return self._named_events
+
+        return NamedEvents
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
@@ -191,7 +217,23 @@ class TagAdmin(admin.ModelAdmin):
 class TicketEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: the activity log is written by services and never edited."""
 
-    list_display = ("created_at", "ticket", "kind", "actor", "internal")
+    list_display = ("created_at", "ticket", "actor", "summary", "internal")
     list_filter = ("kind", "internal")
     list_select_related = ("ticket", "actor")
     search_fields = ("ticket__title", "=ticket__number")
+    exclude = ("old", "new")
+    readonly_fields = ("ticket", "actor", "kind", "summary", "note", "internal", "created_at")
+
+    @admin.display(description="what happened")
+    def summary(self, event: TicketEvent) -> str:
+        if not hasattr(event, "names"):
+            with_names([event])  # a detail page; the changelist names its whole page at once
+        return describe(event)
+
+    def get_changelist(self, request, **kwargs):
+        class NamedChangeList(ChangeList):
+            def get_results(self, request):
+                super().get_results(request)
+                with_names(list(self.result_list))
+
+        return NamedChangeList

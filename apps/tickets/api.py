@@ -4,14 +4,15 @@ from ninja import Query, Router, Schema
 from ninja import Status as Respond
 from pydantic import Field, field_validator
 
-from apps.approvals.selectors import latest_approval_summary
-from apps.core.fields import INT64_MAX, Cursor, DateTime, ParamId, ParamInt, Text
+from apps.core.fields import INT64_MAX, Cursor, DateTime, ParamBool, ParamId, ParamInt, Text
 from apps.core.schemas import ErrorOut
-from apps.tickets import selectors, services
+from apps.tickets import bulk, hooks, selectors, services
 from apps.tickets.models import Status, Ticket
-from apps.tickets.permissions import access_ticket
+from apps.tickets.permissions import access_ticket, allowed_transitions, is_staff_for, ticket_permissions
 from apps.tickets.schemas import (
     AssignIn,
+    BulkIn,
+    BulkOut,
     Ordering,
     PriorityName,
     SlaFilter,
@@ -41,6 +42,7 @@ class TicketFilterQuery(Schema):
     )
     requester: ParamId | None = None
     team: ParamId | None = None
+    my_teams: ParamBool | None = Field(None, description="true: only tickets of the caller's teams")
     tag: Text | None = Field(None, max_length=50)
     created_after: DateTime | None = None
     created_before: DateTime | None = None
@@ -80,10 +82,15 @@ class TicketListQuery(TicketFilterQuery):
     limit: ParamInt = Field(25, ge=1, le=100)
 
 
-def _detail(user, ticket_id: int) -> Ticket:
-    ticket = selectors.ticket_detail(user=user, ticket_id=ticket_id)
-    ticket.allowed_transitions = services.allowed_transitions(actor=user, ticket=ticket)
-    ticket.approval = latest_approval_summary(ticket.pk)
+def _detail(user, ticket_id: int, *, after_write: bool) -> Ticket:
+    """TicketDetail's object: the ticket, its transitions, approval and the caller's permissions.
+    Writes answer with the ticket as written even if the caller can't see it any more (selectors)."""
+    ticket = selectors.ticket_detail(user=user, ticket_id=ticket_id, after_write=after_write)
+    staff = is_staff_for(user, ticket)
+    ticket.allowed_transitions = allowed_transitions(user, ticket, staff=staff)
+    ticket.permissions = ticket_permissions(user, ticket, staff=staff)
+    for attribute, value in hooks.detail_fields(ticket.pk).items():  # approval (apps/approvals/apps.py)
+        setattr(ticket, attribute, value)
     return ticket
 
 
@@ -100,12 +107,25 @@ def ticket_list(request: HttpRequest, query: Query[TicketListQuery]):
 @router.post("/tickets", response={201: TicketDetail, 403: ErrorOut, 422: ErrorOut})
 def ticket_create(request: HttpRequest, payload: TicketCreateIn):
     ticket = services.ticket_create(actor=request.auth, **payload.dict())
-    return Respond(201, _detail(request.auth, ticket.pk))
+    return Respond(201, _detail(request.auth, ticket.pk, after_write=True))
+
+
+@router.post("/tickets/bulk", response={200: BulkOut, 422: ErrorOut})
+def ticket_bulk(request: HttpRequest, payload: BulkIn):
+    """One action on up to 200 tickets, each through the single endpoint's service, one result row
+    per distinct id: `ok`, or the `code` and `message` that endpoint would have answered with
+    (`not_found` for a ticket you can't see). Actions and their `params`: `assign` (`assignee_id`,
+    null unassigns), `transition` (`status`, `reason`?), `set_priority` (`priority`), `set_team`
+    (`team_id`, null for the triage queue), `add_tags` / `remove_tags` (`tags`), `watch`, `unwatch`
+    (none). A param the action doesn't take, or a missing one, is a 422."""
+    params = bulk.bulk_params(payload.action, payload.params.dict(exclude_unset=True))
+    results = bulk.ticket_bulk(actor=request.auth, ids=payload.ids, action=payload.action, params=params)
+    return {"results": results}
 
 
 @router.get("/tickets/{ticket_id}", response={200: TicketDetail, 404: ErrorOut})
 def ticket_get(request: HttpRequest, ticket_id: ParamId):
-    return _detail(request.auth, ticket_id)
+    return _detail(request.auth, ticket_id, after_write=False)
 
 
 @router.patch("/tickets/{ticket_id}", response={200: TicketDetail, **WRITE_ERRORS})
@@ -114,7 +134,7 @@ def ticket_update(request: HttpRequest, ticket_id: ParamId, payload: TicketUpdat
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version")
     ticket = services.ticket_update(actor=request.auth, ticket_id=ticket_id, version=version, changes=changes)
-    return _detail(request.auth, ticket.pk)
+    return _detail(request.auth, ticket.pk, after_write=True)
 
 
 @router.delete("/tickets/{ticket_id}", response={204: None, 403: ErrorOut, 404: ErrorOut})
@@ -129,26 +149,26 @@ def ticket_transition(request: HttpRequest, ticket_id: ParamId, payload: Transit
     ticket = services.ticket_transition(
         actor=request.auth, ticket_id=ticket_id, status=payload.status, reason=payload.reason
     )
-    return _detail(request.auth, ticket.pk)
+    return _detail(request.auth, ticket.pk, after_write=True)
 
 
 @router.post("/tickets/{ticket_id}/assign", response={200: TicketDetail, **WRITE_ERRORS})
 def ticket_assign(request: HttpRequest, ticket_id: ParamId, payload: AssignIn):
     ticket = services.ticket_assign(actor=request.auth, ticket_id=ticket_id, assignee_id=payload.assignee_id)
-    return _detail(request.auth, ticket.pk)
+    return _detail(request.auth, ticket.pk, after_write=True)
 
 
 @router.post("/tickets/{ticket_id}/watch", response={200: TicketDetail, **ERRORS})
 def ticket_watch(request: HttpRequest, ticket_id: ParamId):
     """Follow the ticket: its changes then reach you like its requester."""
     ticket = services.ticket_watch(actor=request.auth, ticket_id=ticket_id)
-    return _detail(request.auth, ticket.pk)
+    return _detail(request.auth, ticket.pk, after_write=True)
 
 
 @router.delete("/tickets/{ticket_id}/watch", response={200: TicketDetail, **ERRORS})
 def ticket_unwatch(request: HttpRequest, ticket_id: ParamId):
     ticket = services.ticket_unwatch(actor=request.auth, ticket_id=ticket_id)
-    return _detail(request.auth, ticket.pk)
+    return _detail(request.auth, ticket.pk, after_write=True)
 
 
 class EventQuery(Schema):

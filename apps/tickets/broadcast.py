@@ -2,6 +2,7 @@
 the websocket layer needs to filter per recipient (see tickets.permissions.audience_allows)."""
 
 from apps.core.events import Audience, broadcast_on_commit
+from apps.tickets import hooks
 from apps.tickets.models import Ticket
 
 
@@ -10,10 +11,8 @@ def ticket_topics(ticket_id: int) -> list[str]:
 
 
 def ticket_audience(ticket: Ticket, *, staff_only: bool = False) -> Audience:
-    from apps.approvals.selectors import approver_user_ids
-
     watcher_ids = Ticket.watchers.through.objects.filter(ticket_id=ticket.pk).values_list("user_id", flat=True)
-    user_ids = {ticket.requester_id, *watcher_ids, *approver_user_ids(ticket.pk)}
+    user_ids = {ticket.requester_id, *watcher_ids, *hooks.extra_audience_user_ids(ticket.pk)}
     return Audience(
         ticket_id=ticket.pk, team_id=ticket.team_id, user_ids=tuple(sorted(user_ids)), staff_only=staff_only
     )

@@ -85,12 +85,34 @@ class ApprovalSummary(ReadSchema):
     steps_total: int
 
 
+class TicketPermissions(Schema):
+    """What the caller may do to this ticket now, computed by the checks the endpoints enforce
+    (apps/tickets/permissions.py): a flag is true exactly when the matching request is allowed."""
+
+    edit: bool = Field(description="PATCH `title` and `description`")
+    set_priority: bool = Field(description="PATCH `priority`")
+    set_type: bool = Field(description="PATCH `type`")
+    set_team: bool = Field(description="PATCH `team_id`")
+    set_tags: bool = Field(description="PATCH `tags`")
+    set_due: bool = Field(description="PATCH `due_at`")
+    assign: bool = Field(description="POST /tickets/{id}/assign")
+    transition_to: list[StatusName] = Field(description="Statuses POST /tickets/{id}/transition accepts now")
+    comment: bool = Field(description="POST /tickets/{id}/comments")
+    comment_internal: bool = Field(description='POST /tickets/{id}/comments with `"internal": true`')
+    upload: bool = Field(description="POST /tickets/{id}/attachments")
+    watch: bool = Field(description="POST and DELETE /tickets/{id}/watch")
+    delete: bool = Field(description="DELETE /tickets/{id}")
+
+
 class TicketDetail(TicketListItem):
     description: str
     watchers: list[UserOut]
     resolved_at: datetime | None
     closed_at: datetime | None
-    allowed_transitions: list[StatusName] = Field(description="Statuses the caller may move this ticket to now")
+    allowed_transitions: list[StatusName] = Field(
+        description="Statuses the caller may move this ticket to now (the same as `permissions.transition_to`)"
+    )
+    permissions: TicketPermissions = Field(description="What the caller may do to this ticket now")
     approval: ApprovalSummary | None = Field(None, description="The latest approval request, if any")
 
     @field_validator("watchers", mode="before")
@@ -172,6 +194,10 @@ class TicketEventOut(ReadSchema):
     new: dict | list | str | int | None
     note: str
     created_at: datetime
+    names: dict[str, str] = Field(
+        default_factory=dict,
+        description='Names of the people and teams `old`/`new` refer to by id: {"user:5": "Alan Agent", "team:2": "Facilities"}',
+    )
 
 
 class TicketEventPage(Schema):
@@ -181,3 +207,46 @@ class TicketEventPage(Schema):
 
 def priority_value(name: str) -> int:
     return Priority.from_name(name).value
+
+
+# --- bulk changes (API.md "Bulk changes"; apps/tickets/bulk.py) -----------------------------------
+
+BULK_MAX_IDS = 200
+BulkAction = Literal["assign", "transition", "set_priority", "set_team", "add_tags", "remove_tags", "watch", "unwatch"]
+
+
+class BulkParams(InputSchema):
+    """The action's parameters; which ones each action takes is `apps.tickets.bulk.PARAMS`."""
+
+    assignee_id: Id | None = Field(None, description="assign: an agent of the ticket's team, an admin, or null")
+    status: StatusName | None = Field(None, description="transition: the status to move to")
+    reason: Text = Field("", max_length=2000, description="transition: optional note for the activity log")
+    priority: PriorityName | None = Field(None, description="set_priority")
+    team_id: Id | None = Field(None, description="set_team: a team id, or null for the triage queue")
+    tags: list[TagIn] | None = Field(None, min_length=1, max_length=20, description="add_tags / remove_tags")
+
+    @field_validator("tags")
+    @classmethod
+    def normalise_tags(cls, tags: list[str] | None) -> list[str] | None:
+        return None if tags is None else clean_tags(tags)
+
+
+class BulkIn(InputSchema):
+    ids: list[Id] = Field(
+        min_length=1,
+        max_length=BULK_MAX_IDS,
+        description=f"Ticket ids, at most {BULK_MAX_IDS}; a repeated id is worked (and answered) once",
+    )
+    action: BulkAction
+    params: BulkParams = Field(default_factory=BulkParams)
+
+
+class BulkResultOut(Schema):
+    id: int
+    ok: bool
+    code: str | None = Field(None, description="Why the row failed: the single endpoint's error code")
+    message: str | None = None
+
+
+class BulkOut(Schema):
+    results: list[BulkResultOut] = Field(description="One row per distinct id, in the order sent")

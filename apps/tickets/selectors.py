@@ -9,7 +9,7 @@ from django.db.models import BooleanField, Case, DateTimeField, F, IntegerField,
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from apps.accounts.models import USER_VALUE_FIELDS, User, display_name_of
+from apps.accounts.models import USER_VALUE_FIELDS, Team, User, display_name_of
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.fields import DATETIME_MAX
 from apps.core.pagination import INVALID_CURSOR, Keyset, decode_cursor, encode_cursor, keyset_page
@@ -42,6 +42,7 @@ class TicketFilters:
     assignee: str | None = None  # "me", "none" or a user id
     requester: int | None = None
     team: int | None = None
+    my_teams: bool | None = None  # only tickets of the caller's teams
     tag: str | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
@@ -77,63 +78,82 @@ def _nulls_last_page(ordered: "OrderedTickets", *, cursor: str | None, limit: in
     return rows, encode_cursor([rows[-1]["sort_key"], rows[-1]["id"]], scope=ordered.scope)
 
 
-def _filtered(user: User, filters: TicketFilters) -> QuerySet[Ticket]:
-    tickets = Ticket.objects.filter(visible_tickets_q(user))
+def filters_q(user: User, filters: TicketFilters, vendor: str) -> Q:
+    """The list's filters (and `q`'s matching, not its ranking) as one condition on Ticket, visibility
+    not included. The list filters with it; saved views' counts (apps.queues) aggregate over it, so
+    a view's count is the list's total for the same filters by construction."""
+    condition = Q()
     if filters.status:
-        tickets = tickets.filter(status__in=filters.status)
+        condition &= Q(status__in=filters.status)
     if filters.priority:
-        tickets = tickets.filter(priority=Priority.from_name(filters.priority))
+        condition &= Q(priority=Priority.from_name(filters.priority))
     if filters.type:
-        tickets = tickets.filter(type=filters.type)
+        condition &= Q(type=filters.type)
     if filters.assignee == "me":
-        tickets = tickets.filter(assignee=user)
+        condition &= Q(assignee=user)
     elif filters.assignee == "none":
-        tickets = tickets.filter(assignee__isnull=True)
+        condition &= Q(assignee__isnull=True)
     elif filters.assignee is not None:
         # The query schema lets only ASCII digits through besides "me" and "none".
-        tickets = tickets.filter(assignee_id=int(filters.assignee))
+        condition &= Q(assignee_id=int(filters.assignee))
     if filters.requester is not None:
-        tickets = tickets.filter(requester_id=filters.requester)
+        condition &= Q(requester_id=filters.requester)
     if filters.team is not None:
-        tickets = tickets.filter(team_id=filters.team)
+        condition &= Q(team_id=filters.team)
+    if filters.my_teams:
+        condition &= Q(team__in=User.teams.through.objects.filter(user_id=user.pk).values("team_id"))
     if filters.tag:
-        tickets = tickets.filter(
-            pk__in=Ticket.tags.through.objects.filter(tag__name=filters.tag.lower()).values("ticket_id")
-        )
+        condition &= Q(pk__in=Ticket.tags.through.objects.filter(tag__name=filters.tag.lower()).values("ticket_id"))
     if filters.created_after is not None:
-        tickets = tickets.filter(created_at__gte=filters.created_after)
+        condition &= Q(created_at__gte=filters.created_after)
     if filters.created_before is not None:
-        tickets = tickets.filter(created_at__lt=filters.created_before)
+        condition &= Q(created_at__lt=filters.created_before)
     if filters.sla == "breached":
-        tickets = tickets.filter(sla_breached=True)
+        condition &= Q(sla_breached=True)
     elif filters.sla == "at_risk":
         # apps.sla keeps `sla_warning_at` = the earliest warning time of a running, unbreached clock.
-        tickets = tickets.filter(sla_warning_at__lte=timezone.now(), sla_breached=False)
-    return tickets
+        condition &= Q(sla_warning_at__lte=timezone.now(), sla_breached=False)
+    q = (filters.q or "").strip()
+    if q:
+        condition &= _search_q(q, vendor)
+    return condition
+
+
+def _number_hit(q: str) -> Q:
+    number = NUMBER_QUERY.match(q)
+    return Q(number=int(number.group(1))) if number else Q(pk__in=[])
+
+
+def _search_q(q: str, vendor: str) -> Q:
+    """Which tickets `q` finds: full-text matches (every word, on SQLite) or the ticket numbered `q`."""
+    if vendor == "postgresql":
+        matches = RawSQL(
+            "tickets_ticket.search_vector @@ websearch_to_tsquery('english', %s)", (q,), output_field=BooleanField()
+        )
+        return Q(matches) | _number_hit(q)
+    in_text = Q()
+    for word in _words(q):
+        in_text &= Q(title__icontains=word) | Q(description__icontains=word)
+    return in_text | _number_hit(q)
+
+
+def _words(q: str) -> list[str]:
+    return [word for word in q.split() if word][:8]
 
 
 def _with_search(tickets: QuerySet[Ticket], q: str, vendor: str) -> QuerySet[Ticket]:
-    """Annotates `sort_key` with an integer relevance and keeps only matches."""
-    number = NUMBER_QUERY.match(q)
-    number_hit = Q(number=int(number.group(1))) if number else Q(pk__in=[])
+    """Annotates `sort_key` with an integer relevance (the matching itself is in `filters_q`)."""
+    number_hit = _number_hit(q)
     if vendor == "postgresql":
         rank = RawSQL(
             "CAST(ts_rank(tickets_ticket.search_vector, websearch_to_tsquery('english', %s)) * %s AS integer)",
             (q, RANK_SCALE),
             output_field=IntegerField(),
         )
-        matches = RawSQL(
-            "tickets_ticket.search_vector @@ websearch_to_tsquery('english', %s)", (q,), output_field=BooleanField()
-        )
-        tickets = tickets.filter(Q(matches) | number_hit)
         return tickets.annotate(sort_key=Case(When(number_hit, then=Value(10 * RANK_SCALE)), default=rank))
-    words = [word for word in q.split() if word][:8]
     in_title = Q()
-    in_text = Q()
-    for word in words:
+    for word in _words(q):
         in_title &= Q(title__icontains=word)
-        in_text &= Q(title__icontains=word) | Q(description__icontains=word)
-    tickets = tickets.filter(in_text | number_hit)
     return tickets.annotate(
         sort_key=Case(
             When(number_hit, then=Value(3)),
@@ -152,7 +172,7 @@ def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> "Orde
     `ordering`); the CSV export (apps.reports) streams it whole — one place for the filters and the
     ordering of both.
     """
-    tickets = _filtered(user, filters)
+    tickets = Ticket.objects.filter(visible_tickets_q(user), filters_q(user, filters, vendor))
     ordering = filters.ordering
     q = (filters.q or "").strip()
     if filters.sla == "at_risk" and not ordering and not q:
@@ -165,8 +185,6 @@ def ordered_tickets(*, user: User, filters: TicketFilters, vendor: str) -> "Orde
         scope = "tickets:relevance"
         nulls_last = False
     else:
-        if q:
-            tickets = _with_search(tickets, q, vendor)
         ordering = ordering or "-created"
         descending = ordering.startswith("-")
         field = ORDERINGS[ordering.lstrip("-")]
@@ -275,10 +293,16 @@ def _list_items(rows: list[dict]) -> list[dict]:
     ]
 
 
-def ticket_detail(*, user: User, ticket_id: int) -> Ticket:
-    """The ticket with everything its detail shows, in one visibility-checked fetch (404 otherwise)."""
+def ticket_detail(*, user: User, ticket_id: int, after_write: bool = False) -> Ticket:
+    """The ticket with everything its detail shows, in one visibility-checked fetch (404 otherwise).
+
+    `after_write`: the answer to a write the caller just made (they saw the ticket to make it), read
+    without the visibility check: moving a ticket to another team or unwatching it may leave the
+    caller unable to see it any more, and the write still answers 200 with the ticket as written
+    (its `permissions` then say what they may still do: nothing but read this answer)."""
+    tickets = Ticket.objects.all() if after_write else Ticket.objects.filter(visible_tickets_q(user))
     ticket = (
-        Ticket.objects.filter(visible_tickets_q(user), pk=ticket_id)
+        tickets.filter(pk=ticket_id)
         .select_related("requester", "assignee", "team")
         .prefetch_related("tags", "watchers")
         .first()
@@ -295,4 +319,53 @@ def ticket_events(
     events = TicketEvent.objects.filter(ticket=ticket).select_related("actor")
     if not staff:
         events = events.filter(internal=False)
-    return keyset_page(events, EVENTS_KEYSET, scope=f"ticket-events:{ticket.pk}", cursor=cursor, limit=limit)
+    items, next_cursor = keyset_page(
+        events, EVENTS_KEYSET, scope=f"ticket-events:{ticket.pk}", cursor=cursor, limit=limit
+    )
+    return with_names(items), next_cursor
+
+
+def _referenced(event: TicketEvent) -> tuple[list, list]:
+    """(user ids, team ids) an activity row's payload names, by kind (see the services' ticket_log calls)."""
+    old = event.old if isinstance(event.old, dict) else {}
+    new = event.new if isinstance(event.new, dict) else {}
+    if event.kind == "assigned":
+        return [event.old, event.new], []
+    if event.kind == "watcher_added":
+        return [event.new], []
+    if event.kind == "watcher_removed":
+        return [event.old], []
+    if event.kind == "updated":
+        return [old.get("assignee_id"), new.get("assignee_id")], [old.get("team_id"), new.get("team_id")]
+    if event.kind == "approval_decided":
+        return [new.get("approver_id"), new.get("on_behalf_of")], []
+    return [], []
+
+
+def with_names(events: list[TicketEvent]) -> list[TicketEvent]:
+    """Sets `event.names` on each row: {"user:<id>": display name, "team:<id>": name} for the people
+    and teams its payload refers to by id, so an activity row reads "assigned to Alan Agent". Two
+    queries for a page of any size (none when no row refers to anyone); ids of deleted rows are
+    simply absent."""
+    user_ids: set[int] = set()
+    team_ids: set[int] = set()
+    for event in events:
+        users, teams = _referenced(event)
+        user_ids.update(value for value in users if isinstance(value, int))
+        team_ids.update(value for value in teams if isinstance(value, int))
+    names: dict[str, str] = {}
+    if user_ids:
+        for row in User.objects.filter(pk__in=user_ids).values(*USER_VALUE_FIELDS):
+            names[f"user:{row['id']}"] = display_name_of(
+                row["name"], row["first_name"], row["last_name"], row["email"], row["username"]
+            )
+    if team_ids:
+        names.update(
+            {f"team:{pk}": name for pk, name in Team.objects.filter(pk__in=team_ids).values_list("pk", "name")}
+        )
+    for event in events:
+        users, teams = _referenced(event)
+        keys = [f"user:{value}" for value in users if isinstance(value, int)]
+        keys += [f"team:{value}" for value in teams if isinstance(value, int)]
+        event.names = {key: names[key] for key in keys if key in names}
+    return events

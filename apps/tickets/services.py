@@ -1,6 +1,6 @@
 """Every write to tickets. Keyword-only, atomic, row-locked where people race, logged, announced."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -13,10 +13,18 @@ from apps.core.events import broadcast_on_commit
 from apps.tickets import workflow
 from apps.tickets.broadcast import emit_ticket, ticket_audience, ticket_payload, ticket_topics
 from apps.tickets.models import Priority, Status, Tag, Ticket, TicketEvent
-from apps.tickets.permissions import access_ticket, is_staff_for, require_staff_for
+from apps.tickets.permissions import (
+    access_ticket,
+    allowed_transitions,
+    is_staff_for,
+    reopen_window_open,
+    require_may_create_with,
+    require_may_delete,
+    require_may_edit,
+    require_staff_for,
+    workflow_actors,
+)
 
-REQUESTER_EDITABLE = {"title", "description"}
-REQUESTER_EDITABLE_STATUSES = {Status.NEW, Status.OPEN}
 NUMBER_SEQUENCE = "tickets_ticket_number_seq"
 
 
@@ -87,12 +95,7 @@ def ticket_create(
     tags: list[str] | tuple = (),
     due_at: datetime | None = None,
 ) -> Ticket:
-    if actor.role == Role.REQUESTER and (tags or due_at):
-        raise PermissionDenied(
-            "Only agents and admins can set tags or a due date.",
-            code="field_not_editable",
-            details={"fields": sorted(f for f, v in (("tags", tags), ("due_at", due_at)) if v)},
-        )
+    require_may_create_with(actor, {field for field, value in (("tags", tags), ("due_at", due_at)) if value})
     ticket = Ticket.objects.create(
         number=_next_number(),
         title=title,
@@ -129,19 +132,7 @@ def _logged(value):
 def ticket_update(*, actor: User, ticket_id: int, version: int, changes: dict) -> Ticket:
     """Partial update with optimistic concurrency: `version` must be the current one, else 409."""
     ticket = access_ticket(actor, ticket_id, for_update=True)
-    staff = is_staff_for(actor, ticket)
-    if not staff:
-        if actor.pk != ticket.requester_id:
-            raise PermissionDenied("Only the requester or staff can edit this ticket.", code="not_editable")
-        forbidden = sorted(set(changes) - REQUESTER_EDITABLE)
-        if forbidden:
-            raise PermissionDenied(
-                "Only agents and admins can change these fields.",
-                code="field_not_editable",
-                details={"fields": forbidden},
-            )
-        if ticket.status not in REQUESTER_EDITABLE_STATUSES:
-            raise Conflict("The ticket can no longer be edited by its requester.", code="ticket_locked")
+    require_may_edit(actor, ticket, set(changes), staff=is_staff_for(actor, ticket))
     if version != ticket.version:
         raise Conflict(
             "Someone changed this ticket since you loaded it.",
@@ -182,30 +173,6 @@ def ticket_update(*, actor: User, ticket_id: int, version: int, changes: dict) -
     return ticket
 
 
-def _actors(actor: User, ticket: Ticket, system: bool) -> set[str]:
-    if system:
-        return {workflow.SYSTEM}
-    actors = set()
-    if is_staff_for(actor, ticket):
-        actors.add(workflow.STAFF)
-    if actor.pk == ticket.requester_id:
-        actors.add(workflow.REQUESTER)
-    return actors
-
-
-def _reopen_window_open(ticket: Ticket) -> bool:
-    window = timedelta(days=settings.TICKET_REOPEN_WINDOW_DAYS)
-    return ticket.resolved_at is None or timezone.now() - ticket.resolved_at <= window
-
-
-def allowed_transitions(*, actor: User, ticket: Ticket) -> list[str]:
-    actors = _actors(actor, ticket, system=False)
-    targets = workflow.targets_from(ticket.status, actors)
-    if ticket.status == Status.RESOLVED and actors == {workflow.REQUESTER} and not _reopen_window_open(ticket):
-        targets = [status for status in targets if status != Status.OPEN]
-    return targets
-
-
 @transaction.atomic
 def ticket_transition(*, actor: User, ticket_id: int, status: str, reason: str = "", system: bool = False) -> Ticket:
     """Moves the ticket along the workflow table. `system=True` is for the approvals app only."""
@@ -218,9 +185,13 @@ def ticket_transition(*, actor: User, ticket_id: int, status: str, reason: str =
         raise Conflict(
             f"A ticket can't move from {ticket.status} to {status}.",
             code="invalid_transition",
-            details={"from": ticket.status, "to": status, "allowed": allowed_transitions(actor=actor, ticket=ticket)},
+            details={
+                "from": ticket.status,
+                "to": status,
+                "allowed": allowed_transitions(actor, ticket, staff=is_staff_for(actor, ticket)) if actor else [],
+            },
         )
-    actors = _actors(actor, ticket, system)
+    actors = workflow_actors(actor, ticket, staff=not system and is_staff_for(actor, ticket), system=system)
     if not allowed & actors:
         if allowed == {workflow.SYSTEM}:
             raise Conflict(
@@ -234,12 +205,7 @@ def ticket_transition(*, actor: User, ticket_id: int, status: str, reason: str =
             details={"from": ticket.status, "to": status},
         )
     requester_only = actors & allowed == {workflow.REQUESTER}
-    if (
-        requester_only
-        and ticket.status == Status.RESOLVED
-        and status == Status.OPEN
-        and not _reopen_window_open(ticket)
-    ):
+    if requester_only and ticket.status == Status.RESOLVED and status == Status.OPEN and not reopen_window_open(ticket):
         raise Conflict(
             f"Resolved tickets can be reopened for {settings.TICKET_REOPEN_WINDOW_DAYS} days only.",
             code="reopen_window_passed",
@@ -328,8 +294,7 @@ def ticket_unwatch(*, actor: User, ticket_id: int) -> Ticket:
 @transaction.atomic
 def ticket_delete(*, actor: User, ticket_id: int) -> None:
     ticket = access_ticket(actor, ticket_id, for_update=True)
-    if actor.role != Role.ADMIN:
-        raise PermissionDenied("Only admins can delete tickets.", code="admin_only")
+    require_may_delete(actor)
     audience = ticket_audience(ticket)
     data = {"ticket": {"id": ticket.pk, "number": ticket.key}, "actor_id": actor.pk}
     ticket.delete()

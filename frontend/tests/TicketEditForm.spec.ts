@@ -19,7 +19,8 @@ const fetchMock = vi.fn<(r: Request) => Promise<Response>>()
 
 beforeEach(() => {
   setActivePinia(createPinia())
-  useAuthStore().user = { id: 1, email: 'a@example.com', name: 'Agent', username: 'a', role: 'agent', teams: [], is_staff: false }
+  useAuthStore().user = { id: 1, email: 'a@example.com', name: 'Agent', username: 'a', role: 'agent', teams: [], is_staff: false,
+    permissions: { create_ticket_fields: ['title', 'description', 'priority', 'type', 'team_id', 'tags', 'due_at'], view_reports: true, admin_site: false } }
   fetchMock.mockReset()
   vi.stubGlobal('fetch', fetchMock)
   setAuthHooks({ getToken: async () => 't', onUnauthorized: () => undefined })

@@ -1,11 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createPinia, setActivePinia } from 'pinia'
+import { mount, RouterLinkStub } from '@vue/test-utils'
+import type { DashboardSla } from '@/api/models'
+import SlaCompliance from '@/components/reports/SlaCompliance.vue'
 import { setAuthHooks } from '@/api/client'
 import { createRefresher, formatMinutes, formatPercent, presetRange } from '@/lib/reports'
 import { useReportsStore } from '@/stores/reports'
 import { emptyFilters } from '@/stores/tickets'
 import { downloadTicketsCsv } from '@/lib/exportCsv'
 import { json } from './helpers'
+
+// jsdom has no canvas: the chart itself is the e2e story's to check.
+vi.mock('@/lib/echarts', () => ({ VChart: { name: 'VChart', template: '<div class="vchart-stub" />' } }))
 
 describe('dashboard helpers', () => {
   it('formats durations as people read them', () => {
@@ -109,5 +115,66 @@ describe('CSV export', () => {
     expect(name).toBe('helpdesk-tickets-x.csv')
     expect(created).toHaveBeenCalledOnce()
     expect(clicked).toHaveBeenCalledOnce()
+  })
+})
+
+describe('SLA compliance panel', () => {
+  const share = (met: number, breached: number, met_percent: number | null) => ({ met, breached, met_percent })
+  const figures = (over: Partial<DashboardSla> = {}): DashboardSla => ({
+    ...share(0, 0, null),
+    first_response: share(0, 0, null),
+    resolution: share(0, 0, null),
+    breached_open: 0,
+    policies_defined: true,
+    by_policy: [],
+    ...over,
+  })
+  const render = (sla: DashboardSla) =>
+    mount(SlaCompliance, {
+      props: { sla, periodText: 'Mar 28 – Mar 30' },
+      global: { plugins: [createPinia()], stubs: { RouterLink: RouterLinkStub } },
+    })
+
+  it('says so when no policy exists', () => {
+    const wrapper = render(figures({ policies_defined: false }))
+    expect(wrapper.text()).toContain('No SLA policies yet')
+    expect(wrapper.find('table').exists()).toBe(false)
+  })
+
+  it('still shows targets decided under policies deleted since', () => {
+    const by_policy = [{ policy: 'Gone', ...share(1, 1, 50), first_response: share(1, 0, 100), resolution: share(0, 1, 0) }]
+    const wrapper = render(figures({ ...share(1, 1, 50), policies_defined: false, by_policy }))
+    expect(wrapper.text()).not.toContain('No SLA policies yet')
+    expect(wrapper.text()).toContain('No policy is defined now')
+    expect(wrapper.findAll('tbody tr')).toHaveLength(1)
+  })
+
+  it('with policies but nothing decided, still links to the breached open tickets', () => {
+    const wrapper = render(figures({ breached_open: 2 }))
+    expect(wrapper.text()).toContain('No SLA target was met or breached in this period.')
+    const link = wrapper.getComponent(RouterLinkStub)
+    expect(link.props('to')).toEqual({ name: 'tickets', query: { sla: 'breached' } })
+    expect(link.text()).toBe('2 open tickets breached now')
+  })
+
+  it('shows met % per policy with a table of the same figures', () => {
+    const wrapper = render(
+      figures({
+        ...share(6, 4, 60),
+        first_response: share(4, 1, 80),
+        resolution: share(2, 3, 40),
+        breached_open: 1,
+        by_policy: [
+          { policy: 'Team A', ...share(4, 4, 50), first_response: share(3, 1, 75), resolution: share(1, 3, 25) },
+          { policy: 'Urgent', ...share(2, 0, 100), first_response: share(1, 0, 100), resolution: share(1, 0, 100) },
+        ],
+      }),
+    )
+    const rows = wrapper.findAll('tbody tr').map((row) => row.findAll('th, td').map((cell) => cell.text()))
+    expect(rows.map((row) => row.slice(0, 3))).toEqual([['Team A', '4', '4'], ['Urgent', '2', '0']])
+    expect(rows[0]!.slice(3).map((cell) => cell.replace(/\s/g, ''))).toEqual(['50%', '75%', '25%'])
+    expect(wrapper.find('tfoot').text()).toContain('All')
+    expect(wrapper.find('[role="img"]').attributes('aria-label')).toContain('Team A 50 % (4 of 8)')
+    expect(wrapper.getComponent(RouterLinkStub).text()).toBe('1 open ticket breached now')
   })
 })

@@ -41,7 +41,10 @@ beforeEach(() => {
   route.value = { name: 'tickets', params: {} }
   useNotificationPanel().open.value = false
   setActivePinia(createPinia())
-  useAuthStore().user = { ...ME, teams: [], is_staff: false }
+  useAuthStore().user = {
+    ...ME, teams: [], is_staff: false,
+    permissions: { create_ticket_fields: ['title', 'description'], view_reports: false, admin_site: false },
+  }
   fetchMock.mockReset()
   vi.stubGlobal('fetch', fetchMock)
   setAuthHooks({ getToken: async () => 't', onUnauthorized: () => undefined })

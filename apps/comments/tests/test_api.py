@@ -210,3 +210,10 @@ def test_a_deleted_comment_takes_its_text_and_history_with_it(api, requester, ag
     stored = Comment.objects.get(pk=comment["id"])
     assert (stored.body, stored.body_html) == ("", "")
     assert not CommentRevision.objects.filter(comment_id=comment["id"]).exists()
+
+
+def test_mentions_of_readers_render_as_names_and_others_stay_text(api, requester, agent, ticket):
+    # Olga is an agent of no team: she can't read a ticket of the Service Desk, so her name is not shown.
+    make_user(Role.AGENT, username="olga", name="Olga Outsider")
+    comment = post_comment(api, requester, ticket, body="@alan please, not @olga").json()
+    assert comment["body_html"] == '<p><span class="mention" title="@alan">@Alan Agent</span> please, not @olga</p>\n'

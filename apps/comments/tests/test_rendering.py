@@ -83,3 +83,17 @@ def test_tables_render():
 )
 def test_mentions_are_found(body, handles, emails):
     assert mentioned_names(body) == (handles, emails)
+
+
+def test_mentions_render_as_names_outside_code_only():
+    html = render_body("Hi @alan and @Nobody, see `@alan` and @ALAN@example.com", {"alan": "Alan <b>Agent</b>"})
+    assert html == (
+        '<p>Hi <span class="mention" title="@alan">@Alan &lt;b&gt;Agent&lt;/b&gt;</span> and @Nobody, '
+        "see <code>@alan</code> and @ALAN@example.com</p>\n"
+    )
+
+
+def test_a_writer_cannot_forge_a_mention_span():
+    assert render_body('<span class="mention">@Boss</span>') == (
+        '<p>&lt;span class="mention"&gt;@Boss&lt;/span&gt;</p>\n'
+    )

@@ -42,8 +42,12 @@ def child_env(env: dict) -> dict:
     return merged
 
 
-def manage(env: dict, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """`manage.py <args>` in a child process with `env`; raises with its output when it fails."""
+def manage(env: dict, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`manage.py <args>` in a child process with `env`; raises with its output when it fails.
+
+    The timeout catches a hang, not slowness: `seed_demo` replays ~600 domain events through SLA and
+    notifications and takes minutes on a loaded 2-core machine.
+    """
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO_ROOT,

@@ -1,4 +1,4 @@
-"""Differential test: our verifier (apps.core.auth.authenticate_bearer, the whole path a Bearer
+"""Differential test: our verifier (apps.accounts.auth.authenticate_bearer, the whole path a Bearer
 token takes, account claims included) against `@clerk/backend`'s own `verifyToken` (npm, run by
 tools/clerk-parity/verify.mjs) on the token table of apps/core/testing/clerk_parity.py, both with
 the same key (networkless `jwtKey` / CLERK_JWT_KEY), issuer, authorized parties and clock.
@@ -15,7 +15,7 @@ import pytest
 import time_machine
 from django.test import override_settings
 
-from apps.core.auth import authenticate_bearer
+from apps.accounts.auth import authenticate_bearer
 from apps.core.errors import AuthenticationFailed
 from apps.core.testing.clerk_parity import CASES, DIFFERENCES, LEEWAY, PEM, Case
 from apps.core.testing.servers import REPO_ROOT

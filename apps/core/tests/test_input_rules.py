@@ -239,8 +239,8 @@ TABLES = {
 
 @pytest.fixture
 def lists(caller, django_capture_on_commit_callbacks):
-    """Two tickets with two comments and two log entries each, two approvals, two notifications:
-    every list has a second page, so each can hand out a genuine cursor."""
+    """Two tickets with two comments and two log entries each, two approvals, two notifications, two
+    saved views: every list has a second page, so each can hand out a genuine cursor."""
     tickets = []
     for title in ("Printer jammed", "Printer offline"):
         created = caller.post("tickets", {"title": title})
@@ -264,6 +264,10 @@ def lists(caller, django_capture_on_commit_callbacks):
         for ticket_id in tickets:
             assigned = colleague.post(f"tickets/{ticket_id}/assign", {"assignee_id": caller.user.pk})
             assert assigned.status_code == 200, assigned.content
+    for name in ("Mine", "Also mine"):
+        assert caller.post("views", {"name": name}).status_code == 201
+    for name in ("Printer reply", "Printer restart"):
+        assert caller.post("macros", {"name": name, "body": "Try again"}).status_code == 201
     return tickets
 
 
@@ -277,6 +281,9 @@ def _genuine_cursors(client: ApiClient, tickets: list[int]) -> dict[str, str]:
     sources["approvals"] = ("approvals", {})
     sources["notifications"] = ("notifications", {})
     sources["unread notifications"] = ("notifications", {"unread": "true"})
+    sources["views"] = ("views", {})
+    sources["macros"] = ("macros", {})
+    sources["macros q"] = ("macros", {"q": "printer"})
     cursors = {}
     for label, (path, params) in sources.items():
         page = client.get(path, {**params, "limit": 1})
@@ -336,6 +343,10 @@ def _is_own(op: Operation, label: str, ticket_id: int) -> bool:
         return label == "approvals"
     if op.label == "GET /api/v1/notifications":
         return label == "notifications"
+    if op.label == "GET /api/v1/views":
+        return label == "views"
+    if op.label == "GET /api/v1/macros":
+        return label == "macros"
     raise AssertionError(f"{op.label} pages with a cursor: add it to the cross-list table here")
 
 

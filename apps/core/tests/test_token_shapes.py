@@ -1,13 +1,13 @@
 """Strings that can't be a token are a 401 before any parsing, over REST and in the websocket's
-auth frame alike (apps.core.auth.authenticate_bearer)."""
+auth frame alike (apps.accounts.auth.authenticate_bearer)."""
 
 import logging
 
 import pytest
 from django.test import Client
 
+from apps.accounts.auth import MAX_TOKEN_LENGTH, authenticate_bearer
 from apps.accounts.models import User
-from apps.core.auth import MAX_TOKEN_LENGTH, authenticate_bearer
 from apps.core.errors import AuthenticationFailed
 from apps.core.testing.plugin import fake_clerk
 from apps.core.testing.ws import ws_next, ws_open

@@ -7,11 +7,15 @@ are UTC. Team A's agent sees team A, the triage queue and what they raised; team
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from unittest import mock
 
 from apps.accounts.models import Role, Team, User
 from apps.approvals.models import ApprovalRequest, RequestState
 from apps.comments.models import Comment
 from apps.core.testing.factories import make_team, make_user
+from apps.sla import services as sla_services
+from apps.sla.calendars import HOURS_24_7, HOURS_OFFICE
+from apps.sla.sync import sla_sync_ticket
 from apps.tickets.models import Tag, Ticket, TicketEvent
 from apps.tickets.tests.factories import make_ticket
 
@@ -155,3 +159,57 @@ def add_team_b_history(desk: Desk, suffix: str) -> None:
     closed = _ticket(desk, f"T10{suffix}", created="2026-03-29 01:00", team=desk.team_b, status="closed",
                      closed_at=at("2026-03-30 01:00"))  # fmt: skip
     _move(closed, b, "new", "closed", "2026-03-30 01:00")
+
+
+# --- SLA ---------------------------------------------------------------------------------------
+# Two policies, clocks computed by apps.sla's own sync from each ticket's history at NOW:
+# "Urgent" (urgent tickets; office hours Mon-Fri 09:00-17:00 Europe/Berlin; 30 / 240 min) and
+# "Team A" (team A's other tickets; 24/7; 60 / 480 min). T8 (triage queue, normal) and team B's
+# normal tickets match none. 2026-03-27 is a Friday; the period is Saturday to Monday.
+
+
+def add_sla(desk: Desk) -> None:
+    """The policies, three more team-A tickets (S1 met with a pause, S2 paused now, S3 met in office
+    hours across the weekend), and every desk ticket's clocks as of NOW (test_dashboard_sla.py)."""
+    office = sla_services.calendar_create(
+        actor=desk.admin, name="Office hours", timezone="Europe/Berlin", hours=HOURS_OFFICE
+    )
+    always = sla_services.calendar_create(actor=desk.admin, name="Around the clock", timezone="UTC", hours=HOURS_24_7)
+    sla_services.policy_create(
+        actor=desk.admin, name="Urgent", order=1, priority="urgent", calendar_id=office.pk,
+        first_response_minutes=30, resolution_minutes=240,
+    )  # fmt: skip
+    sla_services.policy_create(
+        actor=desk.admin, name="Team A", order=2, team_id=desk.team_a.pk, calendar_id=always.pk,
+        first_response_minutes=60, resolution_minutes=480,
+    )  # fmt: skip
+    a = desk.agent_a
+
+    # S1: on hold 06:20-07:20, answered at 07:30 (90 min, 30 of them counted), resolved at 12:00
+    # (6 h, 5 counted).
+    s1 = _ticket(desk, "S1", created="2026-03-29 06:00", team=desk.team_a, status="resolved",
+                 resolved_at=at("2026-03-29 12:00"))  # fmt: skip
+    _move(s1, a, "new", "on_hold", "2026-03-29 06:20")
+    _move(s1, a, "on_hold", "open", "2026-03-29 07:20")
+    _comment(s1, a, "2026-03-29 07:30")
+    _move(s1, a, "open", "resolved", "2026-03-29 12:00")
+
+    # S2: on hold since 08:30 on the 30th: both clocks paused, nothing decided.
+    s2 = _ticket(desk, "S2", created="2026-03-30 08:00", team=desk.team_a, status="on_hold")
+    _move(s2, a, "new", "on_hold", "2026-03-30 08:30")
+
+    # S3: urgent, raised Friday 16:50 CET (15:50 UTC), before the period; answered Monday 09:10 CEST
+    # (07:10 UTC): 10 + 10 business minutes; resolved Monday 11:00 CEST: 10 + 120.
+    s3 = _ticket(desk, "S3", created="2026-03-27 15:50", team=desk.team_a, status="resolved", priority="urgent",
+                 resolved_at=at("2026-03-30 09:00"))  # fmt: skip
+    _comment(s3, a, "2026-03-30 07:10")
+    _move(s3, a, "open", "resolved", "2026-03-30 09:00")
+
+    sync_sla(desk)
+
+
+def sync_sla(desk: Desk) -> None:
+    """Every desk ticket's clocks as apps.sla computes them at NOW."""
+    with mock.patch("django.utils.timezone.now", return_value=NOW):
+        for ticket in desk.tickets.values():
+            sla_sync_ticket(ticket_id=ticket.pk)

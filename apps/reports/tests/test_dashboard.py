@@ -11,6 +11,9 @@ from apps.reports.tests.fixtures import NOW, PERIOD, at, build_desk
 
 pytestmark = pytest.mark.django_db
 
+# This desk has no SLA policies, so no business-time figures (test_dashboard_sla.py has them).
+NO_SLA = {"business": {"count": 0, "median_minutes": None, "p90_minutes": None}}
+
 
 @pytest.fixture
 def desk():
@@ -55,15 +58,25 @@ def test_first_response_counts_only_public_staff_replies(desk):
     # T1 10 min, T2 90 min (not the internal note), T3 30 min (not the requester's own comment);
     # T4 unanswered and T8 answered only by its own requester: not counted.
     # [10, 30, 90]: median 30; p90 at position 1.8 = 30 + 0.8 x (90 - 30) = 78.
-    assert figures(desk.agent_a)["first_response"] == {"count": 3, "median_minutes": 30.0, "p90_minutes": 78.0}
+    assert figures(desk.agent_a)["first_response"] == {
+        "count": 3,
+        "median_minutes": 30.0,
+        "p90_minutes": 78.0,
+        **NO_SLA,
+    }
     # With team B's T7 (5 min): [5, 10, 30, 90]: median 10 + 0.5 x 20 = 20; p90 at 2.7 = 30 + 0.7 x 60 = 72.
-    assert figures(desk.admin)["first_response"] == {"count": 4, "median_minutes": 20.0, "p90_minutes": 72.0}
+    assert figures(desk.admin)["first_response"] == {"count": 4, "median_minutes": 20.0, "p90_minutes": 72.0, **NO_SLA}
 
 
 def test_resolution_time_reopened_ticket_counts_to_its_latest_resolution(desk):
     # T1 10 h 30 = 630 min; T3 from 23:00 to 22:30 next day = 1410 min (reopened in between);
     # T6 closed after exactly 9 days = 12960 min. Median 1410; p90 = 1410 + 0.8 x (12960 - 1410) = 10650.
-    assert figures(desk.agent_a)["resolution"] == {"count": 3, "median_minutes": 1410.0, "p90_minutes": 10650.0}
+    assert figures(desk.agent_a)["resolution"] == {
+        "count": 3,
+        "median_minutes": 1410.0,
+        "p90_minutes": 10650.0,
+        **NO_SLA,
+    }
 
 
 def test_backlog_is_open_tickets_now(desk):
@@ -130,8 +143,8 @@ def test_top_tags_of_tickets_created_in_the_period(desk):
 
 def test_empty_period_has_zeros_and_nulls(desk):
     result = figures(desk.agent_a, **{"from": "2025-01-01", "to": "2025-01-02"})
-    assert result["first_response"] == {"count": 0, "median_minutes": None, "p90_minutes": None}
-    assert result["resolution"] == {"count": 0, "median_minutes": None, "p90_minutes": None}
+    assert result["first_response"] == {"count": 0, "median_minutes": None, "p90_minutes": None, **NO_SLA}
+    assert result["resolution"] == {"count": 0, "median_minutes": None, "p90_minutes": None, **NO_SLA}
     assert result["reopen"] == {"resolved": 0, "reopened": 0, "rate_percent": None}
     assert result["approvals"]["by_workflow"] == [] and result["top_tags"] == []
     assert [row["created"] for row in result["created_vs_resolved"]] == [0, 0]

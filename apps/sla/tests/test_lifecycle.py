@@ -166,6 +166,35 @@ def test_resolving_stops_resolution_and_a_reopen_resumes_it(clock, run_on_commit
     assert ("sla_reopened", "resolution") in activity(opened)
 
 
+def test_a_stopped_clock_stores_the_business_time_it_counted(clock, run_on_commit, opened, agent, requester):
+    clock.advance(minutes=10)
+    run_on_commit(tickets.ticket_transition, actor=agent, ticket_id=opened.pk, status="on_hold")
+    clock.advance(minutes=30)
+    run_on_commit(tickets.ticket_transition, actor=agent, ticket_id=opened.pk, status="in_progress")
+    assert clocks_of(opened)["first_response"].counted_seconds is None  # running
+    clock.advance(minutes=5, seconds=30)
+    run_on_commit(comment_create, actor=agent, ticket_id=opened.pk, body="On it")
+    assert clocks_of(opened)["first_response"].counted_seconds == (10 + 5) * 60 + 30  # the hold left out
+    clock.advance(minutes=20)
+    run_on_commit(tickets.ticket_transition, actor=agent, ticket_id=opened.pk, status="resolved")
+    resolved_at = clock.now
+    assert clocks_of(opened)["resolution"].counted_seconds == (10 + 5 + 20) * 60 + 30
+    # Reopened for 60 minutes: running again (no value), then 15 more minutes counted.
+    clock.advance(minutes=60)
+    run_on_commit(tickets.ticket_transition, actor=requester, ticket_id=opened.pk, status="open")
+    assert clocks_of(opened)["resolution"].counted_seconds is None
+    clock.advance(minutes=15)
+    run_on_commit(tickets.ticket_transition, actor=agent, ticket_id=opened.pk, status="resolved")
+    resolved_at = clock.now
+    assert clocks_of(opened)["resolution"].counted_seconds == (10 + 5 + 20 + 15) * 60 + 30
+    # Closing the resolved ticket doesn't move the resolution's stop.
+    clock.advance(minutes=45)
+    run_on_commit(tickets.ticket_transition, actor=agent, ticket_id=opened.pk, status="closed")
+    resolution = clocks_of(opened)["resolution"]
+    assert resolution.stopped_at == resolved_at
+    assert resolution.counted_seconds == (10 + 5 + 20 + 15) * 60 + 30
+
+
 def test_policy_edits_and_deletion_leave_running_clocks_alone(
     clock, run_on_commit, opened, agent, admin_user, standard_policy
 ):

@@ -5,6 +5,7 @@ from django.test import Client
 from apps.accounts.models import Role
 from apps.core.testing.factories import make_user
 from apps.tickets.models import Ticket, TicketEvent
+from apps.tickets.services import ticket_assign, ticket_update
 from apps.tickets.tests.factories import make_ticket
 
 pytestmark = pytest.mark.django_db
@@ -148,3 +149,22 @@ def test_add_form_creates_through_the_service(staff, team):
     ticket = Ticket.objects.get(title="From the admin")
     assert ticket.number > 0 and ticket.requester_id == user.pk
     assert TicketEvent.objects.filter(ticket=ticket, kind="created").exists()
+
+
+def test_activity_log_reads_as_sentences_without_raw_json(staff, requester, team, agent, django_assert_max_num_queries):
+    user, client = staff
+    ticket = make_ticket(requester, team=team)
+    ticket_assign(actor=user, ticket_id=ticket.pk, assignee_id=agent.pk)
+    ticket_update(actor=user, ticket_id=ticket.pk, version=2, changes={"priority": "high"})
+    page = client.get(f"/admin/tickets/ticket/{ticket.pk}/change/").content.decode()
+    assert "assigned to Alan Agent" in page
+    assert "changed priority normal → high" in page
+    assert "{&quot;priority&quot;" not in page and '{"priority"' not in page
+
+    for _ in range(10):
+        ticket_assign(actor=user, ticket_id=ticket.pk, assignee_id=None)
+        ticket_assign(actor=user, ticket_id=ticket.pk, assignee_id=agent.pk)
+    with django_assert_max_num_queries(12):
+        listing = client.get("/admin/tickets/ticketevent/").content.decode()
+    assert listing.count("assigned to Alan Agent") == 11
+    assert "unassigned Alan Agent" in listing

@@ -39,3 +39,25 @@ def test_concurrent_transitions_apply_once(agent, requester, team):
     statuses = sorted(r.status_code for r in run_concurrently(calls))
     assert statuses == [200, 409, 409, 409, 409]
     assert TicketEvent.objects.filter(ticket=ticket, kind="status_changed").count() == 1
+
+
+def test_bulk_and_single_transitions_of_one_ticket_apply_once(agent, requester, team):
+    """The bulk path locks the same row as the single endpoint: whichever comes second sees the new
+    status and is refused (409 on the endpoint, an invalid_transition row in the bulk answer)."""
+    for _ in range(3):
+        ticket = make_ticket(requester, team=team, status="open")
+        body = {"ids": [ticket.id], "action": "transition", "params": {"status": "in_progress"}}
+        calls = [
+            lambda body=body: ApiClient(agent).post("tickets/bulk", body),
+            lambda path=f"tickets/{ticket.id}/transition": ApiClient(agent).post(path, {"status": "in_progress"}),
+        ] * 3
+        responses = run_concurrently(calls)
+        bulk_rows = [r.json()["results"][0] for r in responses[0::2]]
+        singles = [r.status_code for r in responses[1::2]]
+        successes = sum(row["ok"] for row in bulk_rows) + singles.count(200)
+        assert successes == 1
+        assert {row["code"] for row in bulk_rows if not row["ok"]} <= {"invalid_transition"}
+        assert set(singles) <= {200, 409}
+        ticket.refresh_from_db()
+        assert (ticket.status, ticket.version) == ("in_progress", 2)
+        assert TicketEvent.objects.filter(ticket=ticket, kind="status_changed").count() == 1

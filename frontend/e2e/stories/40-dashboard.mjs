@@ -23,6 +23,33 @@ step('dashboard: an agent lands on it with figures and charts', async (browser) 
   await screenshot(page, 'dashboard-desktop')
 })
 
+step('dashboard: SLA compliance per policy, breached-now tile and its table', async () => {
+  const page = pages.lead
+  // The figures the page itself fetched (its period and zone), to compare what it shows with.
+  const loaded = page.waitForResponse((r) => r.url().includes('/api/v1/reports/dashboard') && r.ok())
+  await page.reload()
+  const body = await (await loaded).json()
+  const panel = page.getByTestId('sla-compliance')
+  await panel.waitFor()
+  expect(body.sla.policies_defined, 'the demo data defines SLA policies')
+  expect(body.sla.by_policy.length > 0, `targets met or breached in the last 30 days (got ${JSON.stringify(body.sla)})`)
+  await panel.locator('canvas').first().waitFor()
+  const breached = Number((await page.getByTestId('kpi-sla-breached').locator('.kpi-value').textContent()).trim())
+  expect(breached === body.sla.breached_open, `"SLA breached now" shows the server's count (${breached} vs ${body.sla.breached_open})`)
+  await panel.getByText('Show as a table').click()
+  const rows = panel.locator('table tbody tr')
+  expect((await rows.count()) === body.sla.by_policy.length, `one row per policy (got ${await rows.count()})`)
+  expect((await rows.first().locator('th').textContent()).trim() === body.sla.by_policy[0].policy, 'policies in the server order')
+  expect((await panel.getByRole('img').getAttribute('aria-label')).startsWith('SLA targets met per policy'), 'the chart has a text summary')
+  if (body.sla.breached_open) {
+    await panel.getByTestId('sla-breached-link').click()
+    await page.waitForURL(/\/tickets\?sla=breached/)
+    await page.getByRole('link', { name: 'Dashboard' }).first().click()
+    await page.waitForURL(/\/dashboard$/)
+    await page.getByTestId('kpis').waitFor()
+  }
+})
+
 step('dashboard: a filter change goes to the URL and updates the figures', async () => {
   const page = pages.lead
   const reloaded = page.waitForResponse((r) => r.url().includes('/api/v1/reports/dashboard') && r.ok())

@@ -24,8 +24,12 @@ export type TicketCreate = S['TicketCreateIn']
 export type TicketUpdate = S['TicketUpdateIn']
 
 export type Dashboard = S['DashboardOut']
+export type DashboardSla = S['SlaFiguresOut']
 export type DashboardQuery = NonNullable<operations['apps_reports_api_dashboard']['parameters']['query']>
 
+export type Macro = S['MacroOut']
+export type MacroPreview = S['MacroPreviewOut']
+export type MacroApplied = S['MacroApplyOut']
 export type Comment = S['CommentOut']
 export type CommentPage = S['CommentPage']
 export type Attachment = S['AttachmentOut']

@@ -273,7 +273,7 @@ export interface paths {
          * Dev Jwks
          * @description The public keys that sign dev sign-in tokens (AUTH_DEV_LOGIN=1 only).
          */
-        get: operations["apps_core_api_dev_jwks"];
+        get: operations["apps_accounts_dev_api_dev_jwks"];
         put?: never;
         post?: never;
         delete?: never;
@@ -298,7 +298,7 @@ export interface paths {
          *     An unknown email signs in a new requester, as Clerk's first sight of a user would; an account
          *     with that email is linked by the same rule (401 `account_conflict` when it can't be).
          */
-        post: operations["apps_core_api_dev_token"];
+        post: operations["apps_accounts_dev_api_dev_token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -316,7 +316,7 @@ export interface paths {
          * Dev Users
          * @description Demo users for the dev sign-in page (AUTH_DEV_LOGIN=1 only).
          */
-        get: operations["apps_core_api_dev_users"];
+        get: operations["apps_accounts_dev_api_dev_users"];
         put?: never;
         post?: never;
         delete?: never;
@@ -384,6 +384,73 @@ export interface paths {
          *     the status "degraded" but stays 200: requests are still served (docs/background-jobs.md).
          */
         get: operations["apps_core_api_health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/macros": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Macro List
+         * @description Macros the caller may use, by name: their own personal ones, their teams' and the global ones
+         *     (requesters: only global public ones). Each carries `permissions` for the caller.
+         */
+        get: operations["apps_macros_api_macro_list"];
+        put?: never;
+        /**
+         * Macro Create
+         * @description Agents create personal macros and macros of their teams; admins also global ones.
+         */
+        post: operations["apps_macros_api_macro_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/macros/{macro_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Macro Get */
+        get: operations["apps_macros_api_macro_get"];
+        put?: never;
+        post?: never;
+        /** Macro Delete */
+        delete: operations["apps_macros_api_macro_delete"];
+        options?: never;
+        head?: never;
+        /**
+         * Macro Update
+         * @description Changes only the fields sent. Send the `version` you read; a stale one is 409 `stale_version`.
+         */
+        patch: operations["apps_macros_api_macro_update"];
+        trace?: never;
+    };
+    "/api/v1/macros/placeholders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Macro Placeholders
+         * @description The placeholders a macro body may use; anything else in {{...}} is refused on save.
+         */
+        get: operations["apps_macros_api_macro_placeholders"];
         put?: never;
         post?: never;
         delete?: never;
@@ -795,6 +862,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tickets/{ticket_id}/macros/{macro_id}/apply": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Macro Apply
+         * @description Posts the macro's reply and makes its actions (assignee, priority, status) in one step, through
+         *     the same services as doing each by hand; if any is refused, none happens.
+         */
+        post: operations["apps_macros_api_macro_apply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/{ticket_id}/macros/{macro_id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Macro Preview
+         * @description The reply the macro would post on this ticket (placeholders filled) and its actions, in words.
+         */
+        get: operations["apps_macros_api_macro_preview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tickets/{ticket_id}/sla": {
         parameters: {
             query?: never;
@@ -851,6 +959,31 @@ export interface paths {
         post: operations["apps_tickets_api_ticket_watch"];
         /** Ticket Unwatch */
         delete: operations["apps_tickets_api_ticket_unwatch"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tickets/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket Bulk
+         * @description One action on up to 200 tickets, each through the single endpoint's service, one result row
+         *     per distinct id: `ok`, or the `code` and `message` that endpoint would have answered with
+         *     (`not_found` for a ticket you can't see). Actions and their `params`: `assign` (`assignee_id`,
+         *     null unassigns), `transition` (`status`, `reason`?), `set_priority` (`priority`), `set_team`
+         *     (`team_id`, null for the triage queue), `add_tags` / `remove_tags` (`tags`), `watch`, `unwatch`
+         *     (none). A param the action doesn't take, or a missing one, is a 422.
+         */
+        post: operations["apps_tickets_api_ticket_bulk"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -973,6 +1106,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * View List
+         * @description Saved views the caller may see: the built-ins first (agents and admins), then personal views and
+         *     team views (their teams'; admins: every team's), oldest first.
+         */
+        get: operations["apps_queues_api_view_list"];
+        put?: never;
+        /** View Create */
+        post: operations["apps_queues_api_view_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/views/{view_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** View Get */
+        get: operations["apps_queues_api_view_get"];
+        put?: never;
+        post?: never;
+        /** View Delete */
+        delete: operations["apps_queues_api_view_delete"];
+        options?: never;
+        head?: never;
+        /** View Update */
+        patch: operations["apps_queues_api_view_update"];
+        trace?: never;
+    };
+    "/api/v1/views/counts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * View Counts
+         * @description Ticket counts of every view in the caller's sidebar, in one query whatever their number.
+         */
+        get: operations["apps_queues_api_view_counts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1046,6 +1240,7 @@ export interface components {
             finished_at: string | null;
             /** Id */
             id: number;
+            permissions: components["schemas"]["ApprovalPermissions"];
             requested_by: components["schemas"]["UserOut"];
             /**
              * State
@@ -1093,6 +1288,7 @@ export interface components {
             finished_at: string | null;
             /** Id */
             id: number;
+            permissions: components["schemas"]["ApprovalPermissions"];
             requested_by: components["schemas"]["UserOut"];
             /**
              * State
@@ -1110,6 +1306,23 @@ export interface components {
             items: components["schemas"]["ApprovalOut"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * ApprovalPermissions
+         * @description What the caller may do to this request now (apps/approvals/permissions.py, the rules the
+         *     endpoints enforce): a flag is true exactly when the matching request is allowed.
+         */
+        ApprovalPermissions: {
+            /**
+             * Cancel
+             * @description POST /approvals/{id}/cancel
+             */
+            cancel: boolean;
+            /**
+             * Decide
+             * @description POST /approvals/{id}/decision (for someone in `awaiting_decision_for`; with several, `on_behalf_of` says whom)
+             */
+            decide: boolean;
         };
         /** ApprovalsOut */
         ApprovalsOut: {
@@ -1210,6 +1423,8 @@ export interface components {
              * @description Belongs to an internal note: visible to agents and admins only
              */
             internal: boolean;
+            /** @description What the caller may do to it; null in websocket events (sent to many people) */
+            permissions?: components["schemas"]["AttachmentPermissions"] | null;
             /**
              * Size
              * @description Bytes
@@ -1223,6 +1438,17 @@ export interface components {
             /** Ticket Id */
             ticket_id: number;
             uploaded_by: components["schemas"]["UserOut"] | null;
+        };
+        /**
+         * AttachmentPermissions
+         * @description What the caller may do to this file (apps/attachments/permissions.py, the check DELETE runs).
+         */
+        AttachmentPermissions: {
+            /**
+             * Delete
+             * @description DELETE /attachments/{id}
+             */
+            delete: boolean;
         };
         /** BacklogOut */
         BacklogOut: {
@@ -1250,6 +1476,79 @@ export interface components {
             open: number;
             /** @description null: the triage queue (no team) */
             team: components["schemas"]["TeamRef"] | null;
+        };
+        /** BulkIn */
+        BulkIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "assign" | "transition" | "set_priority" | "set_team" | "add_tags" | "remove_tags" | "watch" | "unwatch";
+            /**
+             * Ids
+             * @description Ticket ids, at most 200; a repeated id is worked (and answered) once
+             */
+            ids: number[];
+            params?: components["schemas"]["BulkParams"];
+        };
+        /** BulkOut */
+        BulkOut: {
+            /**
+             * Results
+             * @description One row per distinct id, in the order sent
+             */
+            results: components["schemas"]["BulkResultOut"][];
+        };
+        /**
+         * BulkParams
+         * @description The action's parameters; which ones each action takes is `apps.tickets.bulk.PARAMS`.
+         */
+        BulkParams: {
+            /**
+             * Assignee Id
+             * @description assign: an agent of the ticket's team, an admin, or null
+             */
+            assignee_id?: number | null;
+            /**
+             * Priority
+             * @description set_priority
+             */
+            priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Reason
+             * @description transition: optional note for the activity log
+             * @default
+             */
+            reason: string;
+            /**
+             * Status
+             * @description transition: the status to move to
+             */
+            status?: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed") | null;
+            /**
+             * Tags
+             * @description add_tags / remove_tags
+             */
+            tags?: string[] | null;
+            /**
+             * Team Id
+             * @description set_team: a team id, or null for the triage queue
+             */
+            team_id?: number | null;
+        };
+        /** BulkResultOut */
+        BulkResultOut: {
+            /**
+             * Code
+             * @description Why the row failed: the single endpoint's error code
+             */
+            code?: string | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message?: string | null;
+            /** Ok */
+            ok: boolean;
         };
         /** CalendarIn */
         CalendarIn: {
@@ -1463,6 +1762,8 @@ export interface components {
             internal: boolean;
             /** Parent Id */
             parent_id: number | null;
+            /** @description What the caller may do to it; null in websocket events (sent to many people: read the comment over REST for the reader's own flags) */
+            permissions?: components["schemas"]["CommentPermissions"] | null;
             /** Ticket Id */
             ticket_id: number;
         };
@@ -1475,6 +1776,28 @@ export interface components {
              * @description Pass as `cursor` for the next page; null on the last one
              */
             next_cursor: string | null;
+        };
+        /**
+         * CommentPermissions
+         * @description What the caller may do to this comment now (apps/comments/permissions.py, the checks the
+         *     endpoints run): a flag is true exactly when the matching request is allowed.
+         */
+        CommentPermissions: {
+            /**
+             * Delete
+             * @description DELETE /comments/{id}
+             */
+            delete: boolean;
+            /**
+             * Edit
+             * @description PATCH /comments/{id}
+             */
+            edit: boolean;
+            /**
+             * View Revisions
+             * @description GET /comments/{id}/revisions
+             */
+            view_revisions: boolean;
         };
         /** CommentRevisionOut */
         CommentRevisionOut: {
@@ -1501,7 +1824,7 @@ export interface components {
             backlog: components["schemas"]["BacklogOut"];
             /** Created Vs Resolved */
             created_vs_resolved: components["schemas"]["DayOut"][];
-            first_response: components["schemas"]["DurationOut"];
+            first_response: components["schemas"]["TimeToOut"];
             /**
              * Generated At
              * Format: date-time
@@ -1509,7 +1832,8 @@ export interface components {
             generated_at: string;
             period: components["schemas"]["PeriodOut"];
             reopen: components["schemas"]["ReopenOut"];
-            resolution: components["schemas"]["DurationOut"];
+            resolution: components["schemas"]["TimeToOut"];
+            sla: components["schemas"]["SlaFiguresOut"];
             /** Top Tags */
             top_tags: components["schemas"]["TagCount"][];
             /** Workload */
@@ -1750,6 +2074,196 @@ export interface components {
          * @enum {string}
          */
         Kind: "assigned" | "mentioned" | "comment_added" | "status_changed" | "approval_requested" | "approval_reminder" | "approval_decided" | "sla_warning" | "sla_breached";
+        /** MacroApplyIn */
+        MacroApplyIn: {
+            /**
+             * Body
+             * @description The reply as edited after a preview, posted as written; omit to post the filled macro body
+             */
+            body?: string | null;
+        };
+        /** MacroApplyOut */
+        MacroApplyOut: {
+            /**
+             * Actions
+             * @description The actions made, in words
+             */
+            actions: string[];
+            comment: components["schemas"]["CommentOut"];
+            ticket: components["schemas"]["TicketDetail"];
+        };
+        /** MacroCreateIn */
+        MacroCreateIn: {
+            /**
+             * Assign
+             * @description Assign on apply: me (whoever applies it), nobody (unassign), user (assign_user_id); null: no change
+             */
+            assign?: ("me" | "nobody" | "user") | null;
+            /** Assign User Id */
+            assign_user_id?: number | null;
+            /**
+             * Body
+             * @description Markdown with placeholders such as {{ticket.number}} (GET /macros/placeholders lists them)
+             */
+            body: string;
+            /**
+             * Internal
+             * @default false
+             */
+            internal: boolean;
+            /** Name */
+            name: string;
+            /** Set Priority */
+            set_priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /** Set Status */
+            set_status?: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed") | null;
+            /**
+             * Team Id
+             * @description Required for (and only for) team macros
+             */
+            team_id?: number | null;
+            /**
+             * Visibility
+             * @default personal
+             * @enum {string}
+             */
+            visibility: "personal" | "team" | "global";
+        };
+        /** MacroListQuery */
+        MacroListQuery: {
+            /** Cursor */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+            /**
+             * Q
+             * @description Matches name or body, any letter case
+             */
+            q?: string | null;
+        };
+        /** MacroOut */
+        MacroOut: {
+            /**
+             * Assign
+             * @description Assign on apply: me (whoever applies it), nobody (unassign), user (assign_user_id); null: no change
+             */
+            assign: ("me" | "nobody" | "user") | null;
+            assign_user: components["schemas"]["UserOut"] | null;
+            /**
+             * Body
+             * @description As written, placeholders unfilled
+             */
+            body: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Internal
+             * @description Posts an internal note; never shown to requesters
+             */
+            internal: boolean;
+            /** Name */
+            name: string;
+            owner: components["schemas"]["UserOut"];
+            permissions: components["schemas"]["MacroPermissions"];
+            /** Set Priority */
+            set_priority: ("low" | "normal" | "high" | "urgent") | null;
+            /**
+             * Set Status
+             * @description Status to move the ticket to on apply, or null
+             */
+            set_status: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed") | null;
+            team: components["schemas"]["TeamRef"] | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Visibility
+             * @enum {string}
+             */
+            visibility: "personal" | "team" | "global";
+        };
+        /** MacroPage */
+        MacroPage: {
+            /** Items */
+            items: components["schemas"]["MacroOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** MacroPermissions */
+        MacroPermissions: {
+            /**
+             * Change
+             * @description The caller may edit this macro
+             */
+            change: boolean;
+            /**
+             * Delete
+             * @description The caller may delete this macro
+             */
+            delete: boolean;
+        };
+        /** MacroPreviewOut */
+        MacroPreviewOut: {
+            /**
+             * Actions
+             * @description What applying will also do, in words, in order
+             */
+            actions: string[];
+            /**
+             * Body
+             * @description The reply with placeholders filled for this ticket and caller
+             */
+            body: string;
+            /** Internal */
+            internal: boolean;
+        };
+        /** MacroUpdateIn */
+        MacroUpdateIn: {
+            /**
+             * Assign
+             * @description Assign on apply: me (whoever applies it), nobody (unassign), user (assign_user_id); null: no change
+             */
+            assign?: ("me" | "nobody" | "user") | null;
+            /** Assign User Id */
+            assign_user_id?: number | null;
+            /**
+             * Body
+             * @description Markdown with placeholders such as {{ticket.number}} (GET /macros/placeholders lists them)
+             */
+            body?: string;
+            /** Internal */
+            internal?: boolean;
+            /** Name */
+            name?: string;
+            /** Set Priority */
+            set_priority?: ("low" | "normal" | "high" | "urgent") | null;
+            /** Set Status */
+            set_status?: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed") | null;
+            /** Team Id */
+            team_id?: number | null;
+            /**
+             * Version
+             * @description The version you read; a stale one is 409 stale_version
+             */
+            version: number;
+            /**
+             * Visibility
+             * @enum {string}
+             */
+            visibility?: "personal" | "team" | "global";
+        };
         /**
          * MarkReadIn
          * @description Either `ids` (the caller's notifications; others' ids are ignored) or `"all": true`.
@@ -1773,12 +2287,35 @@ export interface components {
             is_staff: boolean;
             /** Name */
             name: string;
+            permissions: components["schemas"]["MePermissions"];
             /** Role */
             role: string;
             /** Teams */
             teams: components["schemas"]["TeamRef"][];
             /** Username */
             username: string;
+        };
+        /**
+         * MePermissions
+         * @description What the caller may do beyond single objects (those carry their own `permissions`), from the
+         *     checks the endpoints enforce.
+         */
+        MePermissions: {
+            /**
+             * Admin Site
+             * @description May sign in to the Django admin at /admin/
+             */
+            admin_site: boolean;
+            /**
+             * Create Ticket Fields
+             * @description Fields the caller may set on POST /tickets (requesters: no tags, no due date)
+             */
+            create_ticket_fields: ("title" | "description" | "priority" | "type" | "team_id" | "tags" | "due_at")[];
+            /**
+             * View Reports
+             * @description GET /reports/dashboard
+             */
+            view_reports: boolean;
         };
         /** NotificationOut */
         NotificationOut: {
@@ -1890,6 +2427,18 @@ export interface components {
             to: string;
             /** Tz */
             tz: string;
+        };
+        /** PlaceholderOut */
+        PlaceholderOut: {
+            /** Description */
+            description: string;
+            /** Example */
+            example: string;
+            /**
+             * Name
+             * @description Write it as {{name}}
+             */
+            name: string;
         };
         /** PolicyIn */
         PolicyIn: {
@@ -2048,12 +2597,87 @@ export interface components {
              */
             warning_at?: string | null;
         };
+        /** SlaFiguresOut */
+        SlaFiguresOut: {
+            /**
+             * Breached
+             * @description Targets breached (due time passed first) whose due time fell in the period
+             */
+            breached: number;
+            /**
+             * Breached Open
+             * @description Open tickets now with a breached SLA clock (as `GET /tickets?sla=breached`)
+             */
+            breached_open: number;
+            /** By Policy */
+            by_policy: components["schemas"]["SlaPolicyFigures"][];
+            first_response: components["schemas"]["SlaTargetShare"];
+            /**
+             * Met
+             * @description Targets met (clock stopped by its due time) whose outcome fell in the period
+             */
+            met: number;
+            /**
+             * Met Percent
+             * @description met / (met + breached), one decimal; null when neither
+             */
+            met_percent: number | null;
+            /**
+             * Policies Defined
+             * @description Whether any SLA policy exists (false: SLAs aren't set up)
+             */
+            policies_defined: boolean;
+            resolution: components["schemas"]["SlaTargetShare"];
+        };
         /** SlaOut */
         SlaOut: {
             first_response: components["schemas"]["SlaClockOut"] | null;
             /** Policy */
             policy: string;
             resolution: components["schemas"]["SlaClockOut"] | null;
+        };
+        /** SlaPolicyFigures */
+        SlaPolicyFigures: {
+            /**
+             * Breached
+             * @description Targets breached (due time passed first) whose due time fell in the period
+             */
+            breached: number;
+            first_response: components["schemas"]["SlaTargetShare"];
+            /**
+             * Met
+             * @description Targets met (clock stopped by its due time) whose outcome fell in the period
+             */
+            met: number;
+            /**
+             * Met Percent
+             * @description met / (met + breached), one decimal; null when neither
+             */
+            met_percent: number | null;
+            /**
+             * Policy
+             * @description The policy's name when the ticket's clocks started under it
+             */
+            policy: string;
+            resolution: components["schemas"]["SlaTargetShare"];
+        };
+        /** SlaTargetShare */
+        SlaTargetShare: {
+            /**
+             * Breached
+             * @description Targets breached (due time passed first) whose due time fell in the period
+             */
+            breached: number;
+            /**
+             * Met
+             * @description Targets met (clock stopped by its due time) whose outcome fell in the period
+             */
+            met: number;
+            /**
+             * Met Percent
+             * @description met / (met + breached), one decimal; null when neither
+             */
+            met_percent: number | null;
         };
         /**
          * StepIn
@@ -2175,7 +2799,7 @@ export interface components {
         TicketDetail: {
             /**
              * Allowed Transitions
-             * @description Statuses the caller may move this ticket to now
+             * @description Statuses the caller may move this ticket to now (the same as `permissions.transition_to`)
              */
             allowed_transitions: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed")[];
             /** @description The latest approval request, if any */
@@ -2199,6 +2823,8 @@ export interface components {
              * @description Human key, e.g. HD-42
              */
             number: string;
+            /** @description What the caller may do to this ticket now */
+            permissions: components["schemas"]["TicketPermissions"];
             /**
              * Priority
              * @enum {string}
@@ -2246,6 +2872,13 @@ export interface components {
             id: number;
             /** Kind */
             kind: string;
+            /**
+             * Names
+             * @description Names of the people and teams `old`/`new` refer to by id: {"user:5": "Alan Agent", "team:2": "Facilities"}
+             */
+            names?: {
+                [key: string]: string;
+            };
             /** New */
             new: {
                 [key: string]: unknown;
@@ -2275,6 +2908,11 @@ export interface components {
             created_after?: string | null;
             /** Created Before */
             created_before?: string | null;
+            /**
+             * My Teams
+             * @description true: only tickets of the caller's teams
+             */
+            my_teams?: boolean | null;
             /**
              * Ordering
              * @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first
@@ -2379,6 +3017,11 @@ export interface components {
              */
             limit: number;
             /**
+             * My Teams
+             * @description true: only tickets of the caller's teams
+             */
+            my_teams?: boolean | null;
+            /**
              * Ordering
              * @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first
              */
@@ -2415,6 +3058,78 @@ export interface components {
             items: components["schemas"]["TicketListItem"][];
             /** Next Cursor */
             next_cursor: string | null;
+        };
+        /**
+         * TicketPermissions
+         * @description What the caller may do to this ticket now, computed by the checks the endpoints enforce
+         *     (apps/tickets/permissions.py): a flag is true exactly when the matching request is allowed.
+         */
+        TicketPermissions: {
+            /**
+             * Assign
+             * @description POST /tickets/{id}/assign
+             */
+            assign: boolean;
+            /**
+             * Comment
+             * @description POST /tickets/{id}/comments
+             */
+            comment: boolean;
+            /**
+             * Comment Internal
+             * @description POST /tickets/{id}/comments with `"internal": true`
+             */
+            comment_internal: boolean;
+            /**
+             * Delete
+             * @description DELETE /tickets/{id}
+             */
+            delete: boolean;
+            /**
+             * Edit
+             * @description PATCH `title` and `description`
+             */
+            edit: boolean;
+            /**
+             * Set Due
+             * @description PATCH `due_at`
+             */
+            set_due: boolean;
+            /**
+             * Set Priority
+             * @description PATCH `priority`
+             */
+            set_priority: boolean;
+            /**
+             * Set Tags
+             * @description PATCH `tags`
+             */
+            set_tags: boolean;
+            /**
+             * Set Team
+             * @description PATCH `team_id`
+             */
+            set_team: boolean;
+            /**
+             * Set Type
+             * @description PATCH `type`
+             */
+            set_type: boolean;
+            /**
+             * Transition To
+             * @description Statuses POST /tickets/{id}/transition accepts now
+             */
+            transition_to: ("new" | "open" | "pending_approval" | "approved" | "rejected" | "in_progress" | "on_hold" | "resolved" | "closed")[];
+            /**
+             * Upload
+             * @description POST /tickets/{id}/attachments
+             */
+            upload: boolean;
+            /**
+             * Watch
+             * @description POST and DELETE /tickets/{id}/watch
+             */
+            watch: boolean;
         };
         /** TicketSlaOut */
         TicketSlaOut: {
@@ -2455,6 +3170,26 @@ export interface components {
             type?: "incident" | "service_request" | "change" | "question";
             /** Version */
             version: number;
+        };
+        /** TimeToOut */
+        TimeToOut: {
+            /** @description Business time the SLA clocks counted (policy's calendar, pauses left out), over the tickets of this figure that have a stopped SLA clock; docs/reports.md */
+            business: components["schemas"]["DurationOut"];
+            /**
+             * Count
+             * @description Tickets the figure is computed over
+             */
+            count: number;
+            /**
+             * Median Minutes
+             * @description Minutes (two decimals); null when no ticket qualifies
+             */
+            median_minutes: number | null;
+            /**
+             * P90 Minutes
+             * @description Minutes (two decimals); null when no ticket qualifies
+             */
+            p90_minutes: number | null;
         };
         /** TransitionIn */
         TransitionIn: {
@@ -2558,6 +3293,105 @@ export interface components {
              * @default
              */
             search: string;
+        };
+        /** ViewCountsOut */
+        ViewCountsOut: {
+            /**
+             * Counts
+             * @description Per view key: how many tickets GET /tickets lists with the view's filters, for every view of the caller's sidebar (built-ins, personal views, their teams' views)
+             */
+            counts: {
+                [key: string]: number;
+            };
+        };
+        /** ViewCreateIn */
+        ViewCreateIn: {
+            /** Columns */
+            columns?: ("number" | "title" | "status" | "priority" | "requester" | "assignee" | "team" | "sla" | "updated" | "created" | "type" | "tags" | "due")[];
+            /**
+             * Filters
+             * @description The ticket list's query string, e.g. `status=new,open&assignee=me`: any filter of GET /tickets (not ordering, cursor or limit), checked by the same rules; stored normalised
+             * @default
+             */
+            filters: string;
+            /** Name */
+            name: string;
+            /** Ordering */
+            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
+            /**
+             * Team Id
+             * @description Admins only: a team view for the team's members (else a personal view, at most 50)
+             */
+            team_id?: number | null;
+        };
+        /** ViewListQuery */
+        ViewListQuery: {
+            /** Cursor */
+            cursor?: string | null;
+            /**
+             * Limit
+             * @default 50
+             */
+            limit: number;
+        };
+        /** ViewOut */
+        ViewOut: {
+            /** Columns */
+            columns: ("number" | "title" | "status" | "priority" | "requester" | "assignee" | "team" | "sla" | "updated" | "created" | "type" | "tags" | "due")[];
+            /**
+             * Editable
+             * @description Whether the caller may change or delete it
+             */
+            editable: boolean;
+            /**
+             * Filters
+             * @description The ticket list's query string, e.g. `status=new,open&assignee=me`: any filter of GET /tickets (not ordering, cursor or limit), checked by the same rules; stored normalised
+             */
+            filters: string;
+            /**
+             * Id
+             * @description The stored view's id; null for built-ins
+             */
+            id: number | null;
+            /**
+             * Key
+             * @description A built-in's name (my_open, ...) or a stored view's id as text
+             */
+            key: string;
+            /** Name */
+            name: string;
+            /**
+             * Ordering
+             * @description null: the list's default for these filters
+             */
+            ordering: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
+            /**
+             * Scope
+             * @enum {string}
+             */
+            scope: "builtin" | "personal" | "team";
+            team: components["schemas"]["TeamRef"] | null;
+        };
+        /** ViewPage */
+        ViewPage: {
+            /** Items */
+            items: components["schemas"]["ViewOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ViewUpdateIn */
+        ViewUpdateIn: {
+            /** Columns */
+            columns?: ("number" | "title" | "status" | "priority" | "requester" | "assignee" | "team" | "sla" | "updated" | "created" | "type" | "tags" | "due")[];
+            /**
+             * Filters
+             * @description The ticket list's query string, e.g. `status=new,open&assignee=me`: any filter of GET /tickets (not ordering, cursor or limit), checked by the same rules; stored normalised
+             */
+            filters?: string;
+            /** Name */
+            name?: string;
+            /** Ordering */
+            ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
         };
         /** WorkflowCreateIn */
         WorkflowCreateIn: {
@@ -4054,7 +4888,7 @@ export interface operations {
             };
         };
     };
-    apps_core_api_dev_jwks: {
+    apps_accounts_dev_api_dev_jwks: {
         parameters: {
             query?: never;
             header?: never;
@@ -4105,7 +4939,7 @@ export interface operations {
             };
         };
     };
-    apps_core_api_dev_token: {
+    apps_accounts_dev_api_dev_token: {
         parameters: {
             query?: never;
             header?: never;
@@ -4185,7 +5019,7 @@ export interface operations {
             };
         };
     };
-    apps_core_api_dev_users: {
+    apps_accounts_dev_api_dev_users: {
         parameters: {
             query?: never;
             header?: never;
@@ -4281,6 +5115,15 @@ export interface operations {
             };
             /** @description Not Found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4533,6 +5376,443 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HealthOut"];
+                };
+            };
+        };
+    };
+    apps_macros_api_macro_list: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+                /** @description Matches name or body, any letter case */
+                q?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MacroPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_macros_api_macro_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MacroCreateIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MacroOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_macros_api_macro_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                macro_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MacroOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_macros_api_macro_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                macro_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_macros_api_macro_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                macro_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MacroUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MacroOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_macros_api_macro_placeholders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceholderOut"][];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5822,6 +7102,8 @@ export interface operations {
                 created_before?: string | null;
                 cursor?: string | null;
                 limit?: number;
+                /** @description true: only tickets of the caller's teams */
+                my_teams?: boolean | null;
                 /** @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first */
                 ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
                 priority?: ("low" | "normal" | "high" | "urgent") | null;
@@ -6907,6 +8189,177 @@ export interface operations {
             };
         };
     };
+    apps_macros_api_macro_apply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                macro_id: number;
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MacroApplyIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MacroApplyOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_macros_api_macro_preview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                macro_id: number;
+                ticket_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MacroPreviewOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     apps_sla_api_ticket_sla: {
         parameters: {
             query?: never;
@@ -7214,6 +8667,77 @@ export interface operations {
             };
         };
     };
+    apps_tickets_api_ticket_bulk: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BulkIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BulkOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     apps_reports_api_ticket_export: {
         parameters: {
             query?: {
@@ -7221,6 +8745,8 @@ export interface operations {
                 assignee?: string | null;
                 created_after?: string | null;
                 created_before?: string | null;
+                /** @description true: only tickets of the caller's teams */
+                my_teams?: boolean | null;
                 /** @description Default: -created (sla_due with sla=at_risk), or relevance when q is given. sla_due: nearest SLA due time first */
                 ordering?: ("created" | "-created" | "updated" | "-updated" | "priority" | "-priority" | "due" | "-due" | "sla_due" | "-sla_due") | null;
                 priority?: ("low" | "normal" | "high" | "urgent") | null;
@@ -7689,6 +9215,459 @@ export interface operations {
             };
             /** @description A parameter or body field is invalid (`details.fields` names each) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_list: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewPage"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewCreateIn"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description A parameter or body field is invalid (`details.fields` names each) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ViewUpdateIn"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Forbidden */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description The body is larger than DATA_UPLOAD_MAX_MEMORY_SIZE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests (code `throttled`): retry after the seconds in Retry-After. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    apps_queues_api_view_counts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ViewCountsOut"];
+                };
+            };
+            /** @description Malformed request: a body that is not JSON, too many parameters, an unknown Host */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Missing, malformed, expired or otherwise invalid Bearer token */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,6 +32,35 @@ function describeSla(change: string, detail: Payload): string {
   return `SLA ${clock} clock${policy} ${SLA_VERBS[change] ?? change}`
 }
 
+/** A person or team the row refers to by id, by the name the server sent in `names`. */
+function named(e: TicketEvent, kind: 'user' | 'team', id: unknown): string {
+  if (id === null || id === undefined) return kind === 'team' ? 'no team' : 'nobody'
+  return e.names?.[`${kind}:${String(id)}`] ?? `a removed ${kind === 'team' ? 'team' : 'person'}`
+}
+
+function fieldValue(e: TicketEvent, field: string, value: unknown): string {
+  if (field === 'team_id') return named(e, 'team', value)
+  if (field === 'assignee_id') return named(e, 'user', value)
+  if (field === 'due_at') return value ? new Date(String(value)).toLocaleString() : 'none'
+  if (field === 'tags') return Array.isArray(value) && value.length ? value.join(', ') : 'none'
+  if (field === 'description') return '…'
+  return text(value)
+}
+
+/** "priority normal → high" for each changed field of an `updated` row. */
+function describeChanges(e: TicketEvent, oldV: Payload, newV: Payload): string {
+  return Object.keys(newV)
+    .map((f) => {
+      const name = label(f.replace(/_id$/, '')).toLowerCase()
+      if (f === 'description') return 'description'
+      return `${name} ${fieldValue(e, f, oldV[f])} → ${fieldValue(e, f, newV[f])}`
+    })
+    .join(', ')
+}
+
+/** Kinds that are about a comment: the timeline shows the comment itself instead. */
+export const COMMENT_KINDS = new Set(['comment_added', 'comment_edited', 'comment_deleted'])
+
 /** One readable sentence (after the actor's name) for an activity-log entry. */
 export function describeEvent(e: TicketEvent): string {
   const oldV = obj(e.old)
@@ -42,16 +71,18 @@ export function describeEvent(e: TicketEvent): string {
     case 'status_changed':
       return `changed the status from ${text(e.old)} to ${text(e.new)}`
     case 'updated': {
-      const fields = Object.keys(newV)
-      if (!fields.length) return 'edited the ticket'
-      return `changed ${fields.map((f) => label(f.replace(/_id$/, '')).toLowerCase()).join(', ')}`
+      if (!Object.keys(newV).length) return 'edited the ticket'
+      return `changed ${describeChanges(e, oldV, newV)}`
     }
     case 'assigned':
-      return e.new === null || e.new === undefined ? 'unassigned the ticket' : 'changed the assignee'
+      if (e.new === null || e.new === undefined) return `unassigned ${named(e, 'user', e.old)}`
+      return `assigned to ${named(e, 'user', e.new)}`
     case 'watcher_added':
-      return 'added a watcher'
+      return e.actor && e.actor.id === e.new ? 'started watching' : `added ${named(e, 'user', e.new)} as a watcher`
     case 'watcher_removed':
-      return 'removed a watcher'
+      return 'stopped watching'
+    case 'macro_applied':
+      return `applied the macro “${String(newV.name ?? 'macro')}”`
     case 'comment_added':
       return 'commented'
     case 'comment_edited':

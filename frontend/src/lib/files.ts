@@ -54,3 +54,12 @@ export function fileProblem(file: { name: string; type: string; size: number }):
   if (!ALLOWED_TYPES.includes(type)) return `${file.name}: files of type ${type} are not accepted.`
   return null
 }
+
+/** Raster images the browser shows inline: thumbnails and the viewer. SVG is never one (scripts). */
+export const PREVIEW_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp']
+/** Larger images show a "View" button instead of loading a thumbnail up front. */
+export const THUMBNAIL_MAX_BYTES = 5 * 1024 * 1024
+
+export function isPreviewableImage(contentType: string): boolean {
+  return PREVIEW_TYPES.includes(contentType.split(';')[0]!.trim().toLowerCase())
+}

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
 import { api, unwrap } from '@/api/client'
 import type { Attachment } from '@/api/models'
-import { contentTypeOf, fileProblem } from '@/lib/files'
+import { contentTypeOf, fileProblem, isPreviewableImage } from '@/lib/files'
 import { uploadToStorage } from '@/lib/upload'
 
 export type UploadState = 'uploading' | 'verifying' | 'done' | 'failed'
@@ -118,6 +118,18 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     uploads.value = uploads.value.filter((j) => j.key !== key)
   }
 
+  /** An image attachment as an object URL for a thumbnail or the viewer (the caller revokes it).
+   * The file comes through the same authorised download as any other (a short-lived link to our
+   * storage), and is shown only when it really is a raster image of an allowed type. */
+  async function imageUrl(attachment: Attachment): Promise<string> {
+    const { data } = await api.GET('/api/v1/attachments/{attachment_id}/download', {
+      params: { path: { attachment_id: attachment.id } },
+      parseAs: 'blob',
+    })
+    if (!data || !isPreviewableImage(data.type || attachment.content_type)) throw new Error('Not an image.')
+    return URL.createObjectURL(data)
+  }
+
   async function download(attachment: Attachment): Promise<void> {
     const { data } = await api.GET('/api/v1/attachments/{attachment_id}/download', {
       params: { path: { attachment_id: attachment.id } },
@@ -139,5 +151,5 @@ export const useAttachmentsStore = defineStore('attachments', () => {
     drop(ticketId, id)
   }
 
-  return { byTicket, uploads, receive, drop, fetchForTicket, upload, retry, cancel, dismiss, download, remove }
+  return { byTicket, uploads, receive, drop, fetchForTicket, upload, retry, cancel, dismiss, download, imageUrl, remove }
 })

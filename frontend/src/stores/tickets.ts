@@ -158,12 +158,28 @@ export const useTicketsStore = defineStore('tickets', () => {
     return detail
   }
 
+  /** The whole activity log: every cursor page, oldest first (the timeline interleaves it with comments). */
   async function fetchEvents(id: number): Promise<void> {
-    const page = await unwrap(
-      api.GET('/api/v1/tickets/{ticket_id}/events', { params: { path: { ticket_id: id } } }),
-    )
-    page.items.forEach((e) => people.remember(e.actor))
-    events[id] = page.items
+    const items: TicketEvent[] = []
+    let cursor: string | null = null
+    do {
+      const page: { items: TicketEvent[]; next_cursor: string | null } = await unwrap(
+        api.GET('/api/v1/tickets/{ticket_id}/events', {
+          params: { path: { ticket_id: id }, query: { limit: 200, ...(cursor ? { cursor } : {}) } },
+        }),
+      )
+      items.push(...page.items)
+      cursor = page.next_cursor
+    } while (cursor)
+    items.forEach((e) => people.remember(e.actor))
+    events[id] = items
+  }
+
+  /** A detail the server returned from another endpoint (a macro's apply): store it as fetched. */
+  function storeDetail(detail: TicketDetail): void {
+    details[detail.id] = detail
+    people.remember(detail.requester, detail.assignee, ...detail.watchers)
+    byId[detail.id] = { ...byId[detail.id], ...detail }
   }
 
   async function create(body: TicketCreate) {
@@ -226,6 +242,7 @@ export const useTicketsStore = defineStore('tickets', () => {
     loadMore,
     fetchDetail,
     fetchEvents,
+    storeDetail,
     create,
     update,
     transition,

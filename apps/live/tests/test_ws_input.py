@@ -7,9 +7,9 @@ import json
 import pytest
 
 from apps.accounts.models import Role
-from apps.core.consumers import MAX_FRAME_CHARS
 from apps.core.testing.factories import make_user
 from apps.core.testing.ws import ws_authenticated, ws_next, ws_open
+from apps.live.consumers import MAX_FRAME_CHARS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -125,7 +125,7 @@ async def test_a_token_of_the_wrong_type_is_refused_with_4401(rita, token):
 
 
 async def test_a_failure_inside_a_frame_handler_is_an_error_frame_not_a_dead_socket(rita, monkeypatch):
-    from apps.core import live
+    from apps.live import sessions as live
 
     socket, _ = await ws_authenticated(rita)
 

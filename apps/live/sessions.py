@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from apps.accounts.auth import authenticate_bearer
 from apps.accounts.models import User
 from apps.accounts.services import api_token_expires_at, is_api_token
-from apps.core.auth import authenticate_bearer
 from apps.core.errors import AuthenticationFailed, NotFound
 from apps.tickets.permissions import Viewer, access_ticket, visible_tickets
 

@@ -4,7 +4,7 @@ from channels.security.websocket import AllowedHostsOriginValidator, OriginValid
 from django.conf import settings
 from django.urls import path
 
-from apps.core.consumers import EventsConsumer
+from apps.live.consumers import EventsConsumer
 
 websocket_urlpatterns = [path("ws/v1/events", EventsConsumer.as_asgi())]
 

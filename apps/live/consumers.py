@@ -17,9 +17,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from apps.core import live
 from apps.core.errors import DomainError
 from apps.core.events import ACCESS_CHANGED, group_name
+from apps.live import sessions
 from apps.tickets.permissions import audience_allows
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ MAX_FRAME_CHARS = 64 * 1024
 
 class EventsConsumer(AsyncWebsocketConsumer):
     async def connect(self):
-        self.session: live.Session | None = None
+        self.session: sessions.Session | None = None
         self.own_topic: str | None = None
         self.followed: set[str] = set()
         self.closing = False
@@ -87,7 +87,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
             await self._refuse("not_authenticated")
             return
         try:
-            session = await database_sync_to_async(live.open_session)(token.strip())
+            session = await database_sync_to_async(sessions.open_session)(token.strip())
         except DomainError as exc:
             await self._refuse(exc.code)
             return
@@ -108,7 +108,7 @@ class EventsConsumer(AsyncWebsocketConsumer):
         if first:
             self.own_topic = f"user:{session.user.pk}"
             await self.channel_layer.group_add(group_name(self.own_topic), self.channel_name)
-        await self._send({"type": "ready", "user": live.user_public(session.user)})
+        await self._send({"type": "ready", "user": sessions.user_public(session.user)})
 
     async def _subscribe(self, topic) -> None:
         if not isinstance(topic, str):
@@ -117,15 +117,15 @@ class EventsConsumer(AsyncWebsocketConsumer):
         if topic == self.own_topic or topic in self.followed:
             await self._send({"type": "subscribed", "topic": topic})
             return
-        ticket_id = live.ticket_id_of(topic)
-        if topic != live.LIST_TOPIC and ticket_id is None:
+        ticket_id = sessions.ticket_id_of(topic)
+        if topic != sessions.LIST_TOPIC and ticket_id is None:
             await self._send_error("invalid_topic", topic=topic)
             return
         if len(self.followed) >= settings.WS_MAX_SUBSCRIPTIONS:
             await self._send_error("too_many_subscriptions", topic=topic)
             return
         if ticket_id is not None:
-            visible = await database_sync_to_async(live.may_follow_ticket)(self.session.user, ticket_id)
+            visible = await database_sync_to_async(sessions.may_follow_ticket)(self.session.user, ticket_id)
             if not visible:
                 await self._send_error("not_found", topic=topic)
                 return
@@ -168,8 +168,8 @@ class EventsConsumer(AsyncWebsocketConsumer):
             await self.send(text_data=message["frame"])
 
     async def _reload_access(self) -> None:
-        followed_tickets = {live.ticket_id_of(t): t for t in self.followed if live.ticket_id_of(t) is not None}
-        snapshot = await database_sync_to_async(live.reload_access)(self.session, set(followed_tickets))
+        followed_tickets = {sessions.ticket_id_of(t): t for t in self.followed if sessions.ticket_id_of(t) is not None}
+        snapshot = await database_sync_to_async(sessions.reload_access)(self.session, set(followed_tickets))
         if snapshot.user is None:
             await self._refuse(snapshot.refused)
             return

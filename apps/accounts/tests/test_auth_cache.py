@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.accounts import authcache
+from apps.accounts.auth import authenticate_cached
 from apps.accounts.models import ApiToken, Role
 from apps.accounts.services import api_token_create, team_member_remove, user_access_update
-from apps.core.auth import authenticate_cached
 from apps.core.testing.client import ApiClient, bearer_for
 from apps.core.testing.factories import make_team, make_user
 from apps.tickets.services import ticket_create
