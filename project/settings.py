@@ -230,6 +230,14 @@ CLERK_JWKS_CACHE_SECONDS = env_int("CLERK_JWKS_CACHE_SECONDS", 3600)
 CLERK_JWKS_REFETCH_COOLDOWN_SECONDS = env_int("CLERK_JWKS_REFETCH_COOLDOWN_SECONDS", 300)
 CLERK_LEEWAY_SECONDS = 5
 DEV_TOKEN_LIFETIME_SECONDS = env_int("DEV_TOKEN_LIFETIME_SECONDS", 3600)
+# Cached authentication (apps.accounts.authcache; docs/authentication.md "Cached authentication"):
+# a process reuses a resolved Bearer token for at most AUTH_CACHE_SECONDS (0 turns the cache off),
+# and learns of revocations and access changes made by other processes within
+# AUTH_CACHE_SYNC_SECONDS (it reads a generation counter in the shared cache that often).
+AUTH_CACHE_SECONDS = env_int("AUTH_CACHE_SECONDS", 10)
+AUTH_CACHE_SYNC_SECONDS = env_int("AUTH_CACHE_SYNC_SECONDS", 1)
+if AUTH_CACHE_SECONDS < 0 or AUTH_CACHE_SYNC_SECONDS < 0:
+    raise ImproperlyConfigured("AUTH_CACHE_SECONDS and AUTH_CACHE_SYNC_SECONDS must not be negative")
 
 # --- Throttling (API.md "Input rules"; docs/authentication.md "Throttling") ----------------
 # "<count>/<period>", period s, min, h or day (optionally with a multiple: "10/5min").

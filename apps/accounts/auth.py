@@ -3,11 +3,13 @@
 import logging
 import re
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
-from apps.accounts.models import User
-from apps.accounts.services import api_token_authenticate, is_api_token, user_provision_from_session
+from apps.accounts import authcache
+from apps.accounts.models import ApiToken, User
+from apps.accounts.services import api_token_check, api_token_touch, is_api_token, user_provision_from_session
 from apps.core.clerk import verify_session_token
 from apps.core.errors import AuthenticationFailed, Throttled
 from apps.core.throttling import failed_authentication
@@ -23,27 +25,63 @@ MAX_TOKEN_LENGTH = 8192
 
 def authenticate_bearer(token: str) -> tuple[User, int | None]:
     """The user of a Bearer token (REST header or the websocket's auth frame) and, for session
-    tokens, their expiry (epoch seconds) that the websocket enforces.
+    tokens, their expiry (epoch seconds) that the websocket enforces. Always from the database
+    (the websocket's path); REST requests go through authenticate_cached.
 
     Raises AuthenticationFailed (401). A token with characters no JWT or API token has (NUL, lone
     surrogates, any non-ASCII, padding, spaces) or longer than MAX_TOKEN_LENGTH is refused here,
     before any parsing.
     """
+    user, session_exp, _ = _resolve(token)
+    return user, session_exp
+
+
+def authenticate_cached(token: str) -> User:
+    """authenticate_bearer for REST requests, through the per-process cache of resolved tokens
+    (apps.accounts.authcache: a revocation or access change is honoured by every process within
+    AUTH_CACHE_SYNC_SECONDS of its commit). Each call returns its own User instance.
+
+    Raises AuthenticationFailed (401) as authenticate_bearer; refusals are never cached.
+    """
+    entry = authcache.lookup(token) if isinstance(token, str) and len(token) <= MAX_TOKEN_LENGTH else None
+    if entry is not None:
+        if entry.api_token_id is not None:
+            entry.api_token_last_used = api_token_touch(entry.api_token_id, entry.api_token_last_used)
+        return entry.user()
+    epoch = authcache.current_epoch()
+    user, session_exp, api_token = _resolve(token)
+    if api_token is not None:
+        authcache.store(
+            token,
+            user,
+            epoch=epoch,
+            token_expires_at=api_token.expires_at.timestamp() if api_token.expires_at else None,
+            api_token_id=api_token.pk,
+            api_token_last_used=api_token.last_used_at,
+        )
+    else:
+        # PyJWT refuses a token once now >= exp + leeway: the cached entry ends there too.
+        authcache.store(token, user, epoch=epoch, token_expires_at=session_exp + settings.CLERK_LEEWAY_SECONDS)
+    return user
+
+
+def _resolve(token: str) -> tuple[User, int | None, ApiToken | None]:
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not TOKEN_CHARACTERS.fullmatch(token):
         logger.info("auth rejected: invalid_token (not a token: bad characters or over %d long)", MAX_TOKEN_LENGTH)
         raise AuthenticationFailed("The token is malformed.", code="invalid_token")
     if is_api_token(token):
         try:
-            return api_token_authenticate(token), None
+            api_token = api_token_check(token)
         except AuthenticationFailed as exc:
             logger.info("auth rejected: %s (api token)", exc.code)
             raise
+        return api_token.user, None, api_token
     session = verify_session_token(token)
     user = user_provision_from_session(clerk_id=session.sub, email=session.email, name=session.name)
     if not user.is_active:
         logger.info("auth rejected: account_disabled (sub=%s)", session.sub)
         raise AuthenticationFailed("This account is disabled.", code="account_disabled")
-    return user, session.exp
+    return user, session.exp, None
 
 
 class BearerAuth(HttpBearer):
@@ -72,6 +110,6 @@ class BearerAuth(HttpBearer):
         return self.authenticate(request, token.strip())
 
     def authenticate(self, request: HttpRequest, token: str) -> User:
-        user, _ = authenticate_bearer(token)
+        user = authenticate_cached(token)
         request.user = user
         return user

@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.accounts import authcache
 from apps.accounts.models import ApiToken, Role, Team, User
 from apps.core.errors import AuthenticationFailed, NotFound, ValidationFailed
 from apps.core.events import ACCESS_CHANGED, broadcast_on_commit
@@ -192,7 +193,12 @@ def is_api_token(raw: str) -> bool:
     return raw.startswith(TOKEN_PREFIX)
 
 
-def api_token_authenticate(raw: str) -> User:
+def api_token_check(raw: str) -> ApiToken:
+    """The personal API token `raw` (its `user` loaded), its use recorded (api_token_touch).
+
+    Raises AuthenticationFailed (401): `invalid_token` (unknown or wrong secret), `token_revoked`,
+    `token_expired`, `account_disabled`.
+    """
     _, _, rest = raw.partition(TOKEN_PREFIX)
     prefix, sep, _ = rest.partition("_")
     token = ApiToken.objects.select_related("user").filter(prefix=prefix).first() if sep else None
@@ -205,9 +211,18 @@ def api_token_authenticate(raw: str) -> User:
         raise AuthenticationFailed("The API token has expired.", code="token_expired")
     if not token.user.is_active:
         raise AuthenticationFailed("This account is disabled.", code="account_disabled")
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    token.last_used_at = api_token_touch(token.pk, token.last_used_at)
+    return token
+
+
+def api_token_touch(token_id: int, last_used: datetime | None) -> datetime | None:
+    """Records a use of an (already authenticated) token once per LAST_USED_RESOLUTION; returns
+    the last use now recorded."""
+    now = timezone.now()
+    if last_used is None or now - last_used >= LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        return now
+    return last_used
 
 
 @transaction.atomic
@@ -261,6 +276,9 @@ def team_ensure(
 
 
 def access_changed(*, user_ids) -> None:
+    """Tells open websockets of `user_ids` to reload, and every process's cached authentication
+    to forget (apps.accounts.authcache), once the surrounding transaction commits."""
+    authcache.forget_everywhere()
     for user_id in sorted(set(user_ids)):
         broadcast_on_commit(ACCESS_CHANGED, {"user_id": user_id}, topics=[f"user:{user_id}"])
 

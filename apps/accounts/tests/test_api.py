@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -151,8 +152,9 @@ def test_api_token_expiry(api, requester):
     assert created.status_code == 201
     secret = created.json()["secret"]
     assert ApiClient(token=secret).get("users/me").status_code == 200
-    ApiToken.objects.filter(pk=created.json()["id"]).update(expires_at=timezone.now() - timedelta(seconds=1))
-    expired = ApiClient(token=secret).get("users/me")
+    # Time passes (the token's expiry can't be changed after creation; a process may hold it resolved).
+    with time_machine.travel(expires + timedelta(seconds=1), tick=False):
+        expired = ApiClient(token=secret).get("users/me")
     assert expired.status_code == 401
     assert expired.json()["code"] == "token_expired"
 
@@ -171,16 +173,20 @@ def test_api_token_expiry_in_the_past_is_a_422(api, requester):
     assert "name" in missing.json()["details"]["fields"]
 
 
-def test_last_used_at_is_written_at_most_once_a_minute(api, requester):
+@pytest.mark.parametrize("cache_seconds", [0, 3600], ids=["uncached", "cached"])
+def test_last_used_at_is_written_at_most_once_a_minute(api, requester, settings, cache_seconds):
+    # Also while the process keeps the token resolved (apps.accounts.authcache) past the minute.
+    settings.AUTH_CACHE_SECONDS = cache_seconds
     created = api(requester).post("users/me/tokens", {"name": "busy"}).json()
     script = ApiClient(token=created["secret"])
     script.get("users/me")
     first = ApiToken.objects.get(pk=created["id"]).last_used_at
+    assert first is not None
     script.get("users/me")
     assert ApiToken.objects.get(pk=created["id"]).last_used_at == first
-    ApiToken.objects.filter(pk=created["id"]).update(last_used_at=first - timedelta(minutes=5))
-    script.get("users/me")
-    assert ApiToken.objects.get(pk=created["id"]).last_used_at > first - timedelta(minutes=5)
+    with time_machine.travel(first + timedelta(seconds=61), tick=False):
+        assert script.get("users/me").status_code == 200
+    assert ApiToken.objects.get(pk=created["id"]).last_used_at == first + timedelta(seconds=61)
 
 
 @pytest.mark.parametrize("forged", ["hd_", "hd_nope", "hd_deadbeef_wrongsecret", "hd_deadbeef_" + "x" * 43])
