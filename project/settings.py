@@ -91,7 +91,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: shapes /api/ errors that the middleware below raise themselves (DisallowedHost).
+    # Outermost: every response, the other middleware's own error responses included, gets the
+    # Content-Security-Policy (apps/core/csp.py builds it from the settings below).
+    "apps.core.csp.ContentSecurityPolicyMiddleware",
+    # Then: shapes /api/ errors that the middleware below raise themselves (DisallowedHost).
     "apps.core.middleware.ApiEdgeErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -229,6 +232,11 @@ CLERK_AUTHORIZED_PARTIES = env_list("CLERK_AUTHORIZED_PARTIES")
 CLERK_JWKS_CACHE_SECONDS = env_int("CLERK_JWKS_CACHE_SECONDS", 3600)
 CLERK_JWKS_REFETCH_COOLDOWN_SECONDS = env_int("CLERK_JWKS_REFETCH_COOLDOWN_SECONDS", 300)
 CLERK_LEEWAY_SECONDS = 5
+# The SPA's Clerk key (built in as VITE_CLERK_PUBLISHABLE_KEY). When set, the Content-Security-Policy
+# allows Clerk's Frontend API (decoded from the key), Turnstile and img.clerk.com (apps/core/csp.py).
+CLERK_PUBLISHABLE_KEY = (
+    os.environ.get("CLERK_PUBLISHABLE_KEY", "").strip() or os.environ.get("VITE_CLERK_PUBLISHABLE_KEY", "").strip()
+)
 DEV_TOKEN_LIFETIME_SECONDS = env_int("DEV_TOKEN_LIFETIME_SECONDS", 3600)
 # Cached authentication (apps.accounts.authcache; docs/authentication.md "Cached authentication"):
 # a process reuses a resolved Bearer token for at most AUTH_CACHE_SECONDS (0 turns the cache off),

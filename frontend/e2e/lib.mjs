@@ -37,13 +37,22 @@ export function expect(condition, message) {
   if (!condition) throw new Error(`Expectation failed: ${message}`)
 }
 
+/**
+ * Content-Security-Policy violations on any page any story opens (issue 10 item 3): Chromium's
+ * console report and the page's `securitypolicyviolation` events (also kept in the page as
+ * window.__cspViolations, reported here through a binding so they survive navigations).
+ */
+export const cspViolations = []
+
 /** Every screenshotted screen is also checked with axe-core (WCAG A/AA rules). */
 export const a11yViolations = []
 
 export async function screenshot(page, name) {
   shot += 1
   await page.screenshot({ path: path.join(OUT, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true })
-  await page.addScriptTag({ content: axeSource })
+  // Evaluated over the DevTools protocol, not added as an inline <script>: the app's CSP (rightly)
+  // refuses inline scripts, and the check must not cause the violations it looks for.
+  await page.evaluate(axeSource)
   const result = await page.evaluate(() =>
     window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }),
   )
@@ -57,6 +66,15 @@ export async function screenshot(page, name) {
 export async function newPage(browser, who, viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport, baseURL: BASE })
   context.setDefaultTimeout(TIMEOUT)
+  await context.exposeBinding('__reportCspViolation', (_source, text) => cspViolations.push(`[${who}] ${text}`))
+  await context.addInitScript(() => {
+    window.__cspViolations = []
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const text = `${e.effectiveDirective} refused ${e.blockedURI || 'inline'} (${e.sourceFile || location.href}:${e.lineNumber}) on ${location.pathname}`
+      window.__cspViolations.push(text)
+      window.__reportCspViolation(text)
+    })
+  })
   const page = await context.newPage()
   // Toasts disappear after a few seconds; keep a log of every one shown, for assertions.
   await page.addInitScript(() => {
@@ -70,6 +88,7 @@ export async function newPage(browser, who, viewport = { width: 1280, height: 90
     }).observe(document, { childList: true, subtree: true })
   })
   page.on('console', (msg) => {
+    if (msg.text().includes('Content Security Policy')) cspViolations.push(`[${who}] console: ${msg.text()}`)
     // Chromium logs every HTTP error response as a console error; those are judged below.
     if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) {
       consoleErrors.push(`[${who}] ${msg.text()}`)

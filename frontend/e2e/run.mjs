@@ -12,7 +12,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { chromium } from 'playwright-core'
-import { OUT, a11yViolations, consoleErrors, expect, pages, step, steps } from './lib.mjs'
+import { OUT, a11yViolations, consoleErrors, cspViolations, expect, pages, step, steps } from './lib.mjs'
 
 const storiesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'stories')
 for (const file of (await readdir(storiesDir)).filter((f) => f.endsWith('.mjs')).sort()) {
@@ -22,6 +22,18 @@ for (const file of (await readdir(storiesDir)).filter((f) => f.endsWith('.mjs'))
 
 step('no serious accessibility violations on any screen (axe-core)', async () => {
   expect(a11yViolations.length === 0, `axe-core found:\n${a11yViolations.join('\n')}`)
+})
+
+step('no Content-Security-Policy violation on any page', async () => {
+  // Pages still open: what their own listener kept (the binding already reported it; a mismatch
+  // means the binding missed one).
+  for (const [who, page] of Object.entries(pages)) {
+    if (page.isClosed()) continue
+    for (const text of await page.evaluate(() => window.__cspViolations ?? [])) {
+      if (!cspViolations.includes(`[${who}] ${text}`)) cspViolations.push(`[${who}] (in page) ${text}`)
+    }
+  }
+  expect(cspViolations.length === 0, `CSP violations:\n${cspViolations.join('\n')}`)
 })
 
 step('no console errors on any page', async () => {

@@ -187,7 +187,11 @@ def test_security_headers_come_once_each_and_the_apps_win(stack):
             continue
         # The app's responses: every header the app sends arrives once and as the app sent it —
         # the CSP of the shell and the admin included, whichever it is.
-        own = direct(stack, path)
+        # Asked with the browser's Host, as nginx forwards it: the CSP names that host's sockets.
+        own = direct(stack, path, headers={"Host": httpx.URL(stack.front.url).netloc.decode()})
+        # The app's Content-Security-Policy (apps/core/csp.py) passes through once, unchanged.
+        assert len(response.headers.get_list("Content-Security-Policy")) == 1, (kind, response.headers)
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"], kind
         for name in [*SECURITY_HEADERS, "Content-Security-Policy", "Strict-Transport-Security"]:
             if name in own.headers:
                 assert response.headers.get_list(name) == own.headers.get_list(name), (kind, name)

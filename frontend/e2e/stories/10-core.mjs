@@ -198,8 +198,19 @@ step('the requester sees the status change live, still without the internal note
   await screenshot(page, 'requester-approved-live')
 })
 
-step('a 422 on the new-ticket form shows the field message in place', async () => {
+step("a requester's new-ticket form has no tags or due-date field (the server's create_ticket_fields)", async () => {
   const page = pages.requester
+  await page.goto('/tickets/new')
+  await page.getByLabel('Title').waitFor()
+  const me = await apiAs(USERS.requester, '/api/v1/users/me')
+  expect(!me.permissions.create_ticket_fields.includes('tags'), 'the server lets no requester set tags')
+  expect((await page.locator('#t-tags').count()) === 0, 'no tags field for a requester')
+  expect((await page.getByLabel('Tags').count()) === 0, 'no field labelled Tags')
+  expect(await page.getByLabel('Team').isVisible(), 'the fields the server allows are there')
+})
+
+step('a 422 on the new-ticket form shows the field message in place', async () => {
+  const page = pages.agent
   expectedStatuses.add(422)
   await page.goto('/tickets/new')
   await page.getByLabel('Title').fill('Tags with a typo')
