@@ -106,6 +106,24 @@ describe('tickets store', () => {
     store.receive(ticket(1, { status: 'resolved', version: 2 }), null)
     expect(store.list.ids).toEqual([2, 1])
     expect(store.byId[1]?.status).toBe('resolved')
+    expect(store.changed.has(1)).toBe(true)
+    expect(store.changed.has(2)).toBe(false)
+    // The same version again (an echo of what we already hold) is no change.
+    store.receive(ticket(2), null)
+    expect(store.changed.has(2)).toBe(false)
+  })
+
+  it('sends a bulk action and returns the per-row results', async () => {
+    fetchMock.mockResolvedValueOnce(
+      json({ results: [{ id: 1, ok: true }, { id: 2, ok: false, code: 'invalid_transition', message: 'No.' }] }),
+    )
+    const store = useTicketsStore()
+    const results = await store.bulk({ ids: [1, 2], action: 'transition', params: { status: 'open', reason: '' } })
+    const req = requestOf(0)
+    expect(new URL(req.url).pathname).toBe('/api/v1/tickets/bulk')
+    expect(req.method).toBe('POST')
+    expect(await req.json()).toEqual({ ids: [1, 2], action: 'transition', params: { status: 'open', reason: '' } })
+    expect(results.map((r) => r.code ?? 'ok')).toEqual(['ok', 'invalid_transition'])
   })
 
   it('matches filters like the server for assignee me/none and status sets', () => {

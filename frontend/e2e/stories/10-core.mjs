@@ -276,6 +276,9 @@ step('the agent filters and searches the list (debounced, kept in the URL)', asy
   await page.waitForURL(/[?&]q=/)
   await page.locator(`[data-ticket-number="${story.number}"]`).waitFor()
   await page.waitForFunction(() => document.querySelectorAll('[data-ticket-number]').length === 1)
+  // The staff queue table folds the filters into its toolbar; unfold them to pick statuses.
+  const more = page.locator('details.more-filters')
+  if (!(await more.evaluate((d) => d.open))) await more.locator('summary').click()
   await page.getByLabel('Approved').check()
   await page.waitForURL(/status=approved/)
   await page.locator(`[data-ticket-number="${story.number}"]`).waitFor()

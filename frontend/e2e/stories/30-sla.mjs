@@ -53,7 +53,7 @@ step('the agent\'s "At risk" filter shows it with a risk badge that turns overdu
   await page.goto('/tickets')
   await page.getByTestId('at-risk-filter').click()
   await page.waitForURL(/sla=at_risk/)
-  const row = page.locator('.ticket-row', { hasText: story.slaTicket.title })
+  const row = page.locator('[data-ticket-number]', { hasText: story.slaTicket.title })
   const badge = row.getByTestId('sla-badge')
   await badge.waitFor()
   expect((await badge.getAttribute('data-tone')) === 'risk', `at-risk tone (got ${await badge.getAttribute('data-tone')})`)
@@ -63,7 +63,7 @@ step('the agent\'s "At risk" filter shows it with a risk badge that turns overdu
   await page.evaluate(() => (window.__slaMarker = true))
   await page.waitForFunction(
     (title) => {
-      const rows = [...document.querySelectorAll('.ticket-row')].filter((r) => r.textContent.includes(title))
+      const rows = [...document.querySelectorAll('[data-ticket-number]')].filter((r) => r.textContent.includes(title))
       const badge = rows[0]?.querySelector('[data-testid="sla-badge"]')
       return badge?.getAttribute('data-tone') === 'breached' && badge.textContent.includes('overdue')
     },
@@ -76,7 +76,7 @@ step('the agent\'s "At risk" filter shows it with a risk badge that turns overdu
 
 step('the ticket page shows both clocks with their history; phone layout', async (browser) => {
   const page = pages.agent
-  await page.locator('.ticket-row', { hasText: story.slaTicket.title }).getByRole('link').click()
+  await page.locator('[data-ticket-number]', { hasText: story.slaTicket.title }).getByRole('link').click()
   const panel = page.getByTestId('sla-panel')
   await panel.waitFor()
   const first = panel.locator('[data-clock="first_response"]')
@@ -89,7 +89,7 @@ step('the ticket page shows both clocks with their history; phone layout', async
   const phone = await newPage(browser, 'agent-phone', { width: 375, height: 800 })
   await signIn(phone, USERS.agent)
   await phone.goto('/tickets')
-  await phone.locator('.ticket-row', { hasText: story.slaTicket.title }).getByTestId('sla-badge').waitFor()
+  await phone.locator('[data-ticket-number]', { hasText: story.slaTicket.title }).getByTestId('sla-badge').waitFor()
   await screenshot(phone, 'sla-list-phone')
   // Leave later stories the demo policies only (running clocks keep their targets).
   const res = await fetch(`${BASE}/api/v1/sla/policies/${story.slaPolicy.id}`, {

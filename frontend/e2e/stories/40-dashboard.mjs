@@ -114,7 +114,7 @@ step('ticket list: "Export CSV" downloads the filtered list', async () => {
   await page.waitForURL(/\/tickets$/)
   await page.getByLabel('Search').fill(story.dashTitle)
   await page.waitForURL(/\/tickets\?q=/)
-  await page.waitForFunction(() => document.querySelectorAll('.ticket-row').length === 1)
+  await page.waitForFunction(() => document.querySelectorAll('[data-ticket-number]').length === 1)
   await page.locator(`[data-ticket-number="${story.dashNumber}"]`).waitFor()
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()])
   expect(/^helpdesk-tickets-.*\.csv$/.test(download.suggestedFilename()), `file name (got ${download.suggestedFilename()})`)

@@ -22,6 +22,8 @@ export type TicketListQuery = NonNullable<operations['apps_tickets_api_ticket_li
 export type TicketOrdering = NonNullable<TicketListQuery['ordering']>
 export type TicketCreate = S['TicketCreateIn']
 export type TicketUpdate = S['TicketUpdateIn']
+export type BulkRequest = S['BulkIn']
+export type BulkResult = S['BulkResultOut']
 
 export type Dashboard = S['DashboardOut']
 export type DashboardSla = S['SlaFiguresOut']

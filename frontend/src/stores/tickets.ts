@@ -2,7 +2,7 @@ import { defineStore } from 'pinia'
 import { reactive, ref } from 'vue'
 import { api, unwrap } from '@/api/client'
 import { usePeopleStore } from './people'
-import type { Ticket, TicketCreate, TicketUpdate, TicketDetail, TicketEvent, TicketListQuery, TicketOrdering } from '@/api/models'
+import type { BulkRequest, BulkResult, Ticket, TicketCreate, TicketUpdate, TicketDetail, TicketEvent, TicketListQuery, TicketOrdering } from '@/api/models'
 
 export interface TicketFilters {
   status: string[]
@@ -79,6 +79,8 @@ export const useTicketsStore = defineStore('tickets', () => {
   })
   /** Ids that arrived live, for a brief highlight in the list. */
   const fresh = ref(new Set<number>())
+  /** Listed ids that changed live, for a brief highlight in place. */
+  const changed = ref(new Set<number>())
   let generation = 0
 
   const people = usePeopleStore()
@@ -129,19 +131,38 @@ export const useTicketsStore = defineStore('tickets', () => {
     }
   }
 
-  /** A ticket seen on the websocket: update it everywhere, add it to the list if it fits. */
+  /** Mark a row in `marks` for a few seconds (a brief highlight in the list). */
+  function flash(marks: typeof fresh, id: number): void {
+    marks.value = new Set([...marks.value, id])
+    setTimeout(() => {
+      const next = new Set(marks.value)
+      next.delete(id)
+      marks.value = next
+    }, 4000)
+  }
+
+  /**
+   * A ticket seen on the websocket: update it everywhere, add it to the list if it fits. A listed
+   * ticket that changed stays where it is and is marked `changed` briefly.
+   */
   function receive(ticket: Ticket, meId: number | null): void {
-    const known = ticket.id in byId
+    const before = byId[ticket.id]
     upsert(ticket)
-    if (!known && list.loaded && !list.ids.includes(ticket.id) && matchesFilters(ticket, list.filters, meId)) {
+    if (!before && list.loaded && !list.ids.includes(ticket.id) && matchesFilters(ticket, list.filters, meId)) {
       list.ids.unshift(ticket.id)
-      fresh.value = new Set([...fresh.value, ticket.id])
-      setTimeout(() => {
-        const next = new Set(fresh.value)
-        next.delete(ticket.id)
-        fresh.value = next
-      }, 4000)
+      flash(fresh, ticket.id)
+    } else if (before && before.version !== ticket.version && list.ids.includes(ticket.id)) {
+      flash(changed, ticket.id)
     }
+  }
+
+  /**
+   * POST /tickets/bulk: one action on many tickets; every row answers for itself (`ok`, or the
+   * single endpoint's `code` and `message`). Tickets that changed come back over the websocket.
+   */
+  async function bulk(body: BulkRequest): Promise<BulkResult[]> {
+    const out = await unwrap(api.POST('/api/v1/tickets/bulk', { body }))
+    return out.results
   }
 
   function forget(id: number): void {
@@ -235,6 +256,8 @@ export const useTicketsStore = defineStore('tickets', () => {
     events,
     list,
     fresh,
+    changed,
+    bulk,
     upsert,
     receive,
     forget,
