@@ -59,6 +59,7 @@ def test_latest_approval_summary(setup, agent, requester, team):
     ticket, approval = setup
     assert selectors.latest_approval_summary(ticket.pk) == {
         "id": approval.pk,
+        "ticket_id": ticket.pk,
         "state": "pending",
         "workflow": "Access request",
         "current_step": 1,
