@@ -55,7 +55,14 @@ step('notifications: the approver\'s bell shows a new approval request live', as
   const page = await newPage(browser, 'approver-bell')
   await signIn(page, USERS.approver)
   await page.getByTestId('notification-bell').waitFor()
-  const before = await unreadOf(page)
+  // The count the server has, once the bell has loaded it (reading the bell before its first page
+  // arrives would see "none unread" and expect 1 where earlier requests make it more).
+  const before = (await apiAs(USERS.approver, '/api/v1/notifications?limit=1')).unread_count
+  await page.waitForFunction(
+    (n) => (document.querySelector('[data-testid="notification-bell"]').getAttribute('aria-label').match(/(\d+) unread/)?.[1] ?? '0') === String(n),
+    before,
+  )
+  expect((await unreadOf(page)) === before, 'the bell shows the server\'s unread count')
   local.ticket = await requestApproval(`Laptop for the new hire ${Date.now()}`)
   await page.waitForFunction(
     (n) => document.querySelector('[data-testid="notification-bell"]').getAttribute('aria-label').includes(`${n} unread`),
