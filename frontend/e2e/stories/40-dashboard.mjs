@@ -52,7 +52,13 @@ step('dashboard: SLA compliance per policy, breached-now tile and its table', as
 
 step('dashboard: a filter change goes to the URL and updates the figures', async () => {
   const page = pages.lead
-  const reloaded = page.waitForResponse((r) => r.url().includes('/api/v1/reports/dashboard') && r.ok())
+  // The answer for the new period (from..to spans seven days), not a 30-day load still in flight
+  // from returning to the dashboard in the step before.
+  const reloaded = page.waitForResponse((r) => {
+    if (!r.url().includes('/api/v1/reports/dashboard') || !r.ok()) return false
+    const query = new URL(r.url()).searchParams
+    return (Date.parse(query.get('to')) - Date.parse(query.get('from'))) / 86400000 === 6
+  })
   await page.getByLabel('Period').selectOption('7')
   await page.waitForURL(/\/dashboard\?days=7$/)
   const body = await (await reloaded).json()
