@@ -48,7 +48,7 @@ def test_update_transition_assign_watch_each_log_one_row(requester, agent, team)
         ("watcher_added", None, agent.id),
         ("watcher_removed", agent.id, None),
     ]
-    assert recorder.events() == [
+    assert recorder.events(wait=1.0) == [  # four events over Redis on a loaded machine: a longer quiet window
         (f"ticket:{ticket.id}", "ticket.updated"),
         (f"ticket:{ticket.id}", "ticket.transitioned"),
         (f"ticket:{ticket.id}", "ticket.assigned"),
