@@ -14,14 +14,17 @@ from apps.tickets.models import Priority, Status, TicketType
 class ServiceAdmin(admin.ModelAdmin):
     """Saves and deletes through services; a refused change stays on the form with the reason."""
 
+    # The three hooks below are abstract: CalendarAdmin and PolicyAdmin (below) each route them to
+    # their app's services; the base class only owns the save/delete plumbing and error messages.
     def create(self, request, data: dict):
-        raise NotImplementedError
+        """Create through the service; the subclass's one line."""
+        raise NotImplementedError("subclasses route create to apps.sla.services")
 
     def update(self, request, obj, data: dict):
-        raise NotImplementedError
+        raise NotImplementedError("subclasses route update to apps.sla.services")
 
     def remove(self, request, obj) -> None:
-        raise NotImplementedError
+        raise NotImplementedError("subclasses route delete to apps.sla.services")
 
     def save_model(self, request, obj, form, change):
         data = {field: form.cleaned_data[field] for field in form.changed_data if field in form.cleaned_data}
